@@ -1,0 +1,60 @@
+"""Roles and what each may do. This is the only place permissions are written down.
+
+A user has exactly one role. Reach (which records) is decided by each model's
+``visible_to(user)``; this table decides which actions a role may take at all.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COUNSELLOR = "counsellor", _("Counsellor")
+    SUPERVISOR = "supervisor", _("Supervisor / shift lead")
+    CASE_MANAGER = "case_manager", _("Case manager")
+    CENTRE_MANAGER = "centre_manager", _("Centre manager")
+    NATIONAL_ADMIN = "national_admin", _("National administrator")
+    AGENCY_OFFICER = "agency_officer", _("Partner agency officer")
+    COMMUNE_WORKER = "commune_worker", _("Commune child-protection worker")
+    ANALYST = "analyst", _("Analyst")
+
+
+class Perm(models.TextChoices):
+    CONTACT_CREATE = "contact.create"
+    CONTACT_VIEW = "contact.view"
+    CONTACT_EDIT = "contact.edit"
+    CONTACT_VIEW_AUDIT = "contact.view_audit"
+    USER_ADMIN = "user.admin"
+
+
+#: Roles that work inside one hotline centre (they must have a centre).
+CENTRE_ROLES = frozenset({Role.COUNSELLOR, Role.SUPERVISOR, Role.CASE_MANAGER, Role.CENTRE_MANAGER})
+#: Roles whose reach is the whole country.
+NATIONAL_ROLES = frozenset({Role.NATIONAL_ADMIN, Role.ANALYST})
+#: Roles outside the hotline: they will see referrals (issue 3), never contacts.
+PARTNER_ROLES = frozenset({Role.AGENCY_OFFICER, Role.COMMUNE_WORKER})
+#: Roles that oversee a centre's work (see drafts of others, audit trails).
+OVERSIGHT_ROLES = frozenset({Role.SUPERVISOR, Role.CENTRE_MANAGER, Role.NATIONAL_ADMIN})
+
+PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.COUNSELLOR: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT}),
+    Role.SUPERVISOR: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT,
+                                Perm.CONTACT_VIEW_AUDIT}),
+    Role.CASE_MANAGER: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT}),
+    Role.CENTRE_MANAGER: frozenset({Perm.CONTACT_VIEW, Perm.CONTACT_VIEW_AUDIT}),
+    Role.NATIONAL_ADMIN: frozenset({Perm.CONTACT_VIEW, Perm.CONTACT_VIEW_AUDIT, Perm.USER_ADMIN}),
+    # Analysts work on aggregates and anonymised exports (issue 5), not on individual records.
+    Role.ANALYST: frozenset(),
+    Role.AGENCY_OFFICER: frozenset(),
+    Role.COMMUNE_WORKER: frozenset(),
+}
+
+
+def role_has(role: str | None, perm: Perm) -> bool:
+    """Fail closed: an unknown role has no permissions."""
+    try:
+        return perm in PERMISSIONS[Role(role)]
+    except ValueError:
+        return False

@@ -1,0 +1,51 @@
+"""The one way to write to the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tongdai.audit.models import Action, AuditEvent
+
+
+def client_ip(request) -> str | None:
+    """The peer address. Behind nginx, set ``TONGDAI_TRUST_X_FORWARDED_FOR`` (see operations)."""
+    if request is None:
+        return None
+    from django.conf import settings
+
+    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    actor,
+    action: Action | str,
+    *,
+    obj=None,
+    object_type: str = "",
+    object_id: int | None = None,
+    object_ids: Iterable[int] = (),
+    fields: Iterable[str] = (),
+    detail: dict | None = None,
+    request=None,
+    via: str = "",
+) -> AuditEvent:
+    if obj is not None:
+        object_type = object_type or obj._meta.model_name
+        object_id = obj.pk
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_username=getattr(user, "username", "") if user else "",
+        action=str(action),
+        object_type=object_type,
+        object_id=object_id,
+        object_ids=list(object_ids),
+        fields=sorted(set(fields)),
+        detail=detail or {},
+        ip=client_ip(request),
+        via=via,
+    )

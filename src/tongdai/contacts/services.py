@@ -1,0 +1,656 @@
+"""Domain operations on contacts. The web UI, the API, commands and jobs all call these.
+
+Input is a plain dict shaped like the API's JSON (see docs/api.md): ``channel``, ``kind``,
+``topics``, ``summary``, ``notes``, ``actions_taken``, ``urgent``, the three times, a
+``caller`` dict and a ``subjects`` list. Validation of every domain rule happens here, once,
+and raises ``ContactInvalid`` with messages keyed by field path (``caller.phone``,
+``subjects.0.commune``); nothing is written unless everything is valid.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongdai.accounts.roles import Perm
+from tongdai.audit.models import Action
+from tongdai.audit.services import audit_record
+from tongdai.contacts.models import AgeGroup, Channel, Contact, ContactTopic, Sex, Status, Subject
+from tongdai.core.phones import InvalidPhone, looks_like_phone, normalize_phone
+from tongdai.core.text import fold, search_terms
+from tongdai.geo.models import Commune, Country, Province
+from tongdai.taxonomy.models import CallerRelation, ContactKind, Topic
+
+MAX_SUBJECTS = 20
+MAX_TOPICS = 20
+TEXT_LIMITS = {"summary": 10_000, "notes": 20_000, "actions_taken": 5_000}
+NAME_LIMIT = 150
+MAX_AGE = 120
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+CALLER_KEYS = {"phone", "name", "relation", "sex", "age", "age_group", "province", "commune",
+               "country", "anonymous", "consent_keep", "consent_share"}
+SUBJECT_KEYS = {"name", "sex", "age", "age_estimated", "age_group", "province", "commune", "country"}
+TOP_KEYS = {"status", "channel", "received_at", "answered_at", "ended_at", "kind", "topics",
+            "summary", "notes", "actions_taken", "urgent", "caller", "subjects"}
+
+
+class ContactInvalid(Exception):
+    """Input broke a rule. ``errors`` maps a field path to a message for a person."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class ContactConflict(Exception):
+    """Someone else saved the contact since this editor loaded it."""
+
+
+class ContactNotFound(Exception):
+    """No contact with that id within the user's reach (also raised when it exists elsewhere)."""
+
+
+class ContactForbidden(Exception):
+    """The user may see the contact but not do this to it."""
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass
+class _Cleaned:
+    fields: dict[str, Any] = field(default_factory=dict)
+    topics: list[Topic] | None = None
+    subjects: list[dict[str, Any]] | None = None
+
+
+class _Validator:
+    """Turns an input dict into model values, collecting every error before raising."""
+
+    def __init__(self, existing: Contact | None):
+        self.existing = existing
+        self.errors: dict[str, str] = {}
+
+    def fail(self, path: str, message: str) -> None:
+        self.errors.setdefault(path, message)
+
+    # -- scalars
+
+    def text(self, path: str, value: Any, limit: int) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.fail(path, _("Must be text."))
+            return ""
+        if "\x00" in value:
+            self.fail(path, _("Contains a forbidden control character."))
+            return ""
+        value = value.strip()
+        if len(value) > limit:
+            self.fail(path, _("At most %(limit)d characters.") % {"limit": limit})
+        return value
+
+    def boolean(self, path: str, value: Any) -> bool:
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        self.fail(path, _("Must be true or false."))
+        return False
+
+    def age(self, path: str, value: Any) -> int | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(path, _("Age must be a whole number."))
+            return None
+        if not 0 <= value <= MAX_AGE:
+            self.fail(path, _("Age must be between 0 and %(max)d.") % {"max": MAX_AGE})
+            return None
+        return value
+
+    def choice(self, path: str, value: Any, choices, default: str) -> str:
+        if value is None or value == "":
+            return default
+        if value not in choices.values:
+            self.fail(path, _("Unknown value %(value)s.") % {"value": _short(value)})
+            return default
+        return value
+
+    def moment(self, path: str, value: Any) -> datetime.datetime | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            try:
+                value = datetime.datetime.fromisoformat(value)
+            except ValueError:
+                self.fail(path, _("Not a valid date and time."))
+                return None
+        if not isinstance(value, datetime.datetime):
+            self.fail(path, _("Not a valid date and time."))
+            return None
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)  # entered in Asia/Ho_Chi_Minh
+        if value > timezone.now() + CLOCK_SKEW:
+            self.fail(path, _("Cannot be in the future."))
+        return value
+
+    # -- reference data
+
+    def term(self, path: str, model, code: Any, current_code: str | None):
+        """An active term, or the retired term the record already carries."""
+        if code is None or code == "":
+            return None
+        if not isinstance(code, str):
+            self.fail(path, _("Must be a code."))
+            return None
+        term = model.objects.filter(pk=code).first()
+        if term is None or (not term.active and code != current_code):
+            self.fail(path, _("Unknown code %(code)s.") % {"code": _short(code)})
+            return None
+        return term
+
+    def place(self, prefix: str, data: dict) -> tuple[Province | None, Commune | None, Country | None]:
+        province = commune = country = None
+        p_code, c_code, k_code = data.get("province"), data.get("commune"), data.get("country")
+        for key, code in (("province", p_code), ("commune", c_code), ("country", k_code)):
+            if code not in (None, "") and not isinstance(code, str):
+                self.fail(f"{prefix}.{key}", _("Must be a code."))
+                return None, None, None
+        if p_code:
+            province = Province.objects.filter(pk=p_code).first()
+            if province is None:
+                self.fail(f"{prefix}.province", _("Unknown province code %(code)s.") % {"code": _short(p_code)})
+        if c_code:
+            commune = Commune.objects.select_related("province").filter(pk=c_code).first()
+            if commune is None:
+                self.fail(f"{prefix}.commune", _("Unknown commune code %(code)s.") % {"code": _short(c_code)})
+            elif province is not None and commune.province_id != province.pk:
+                self.fail(f"{prefix}.commune",
+                          _("Commune %(commune)s is not in %(province)s.")
+                          % {"commune": commune.name, "province": province.name})
+                commune = None
+            elif province is None and not p_code:
+                province = commune.province
+        if k_code:
+            country = Country.objects.filter(pk=str(k_code).upper()).first()
+            if country is None:
+                self.fail(f"{prefix}.country", _("Unknown country code %(code)s.") % {"code": _short(k_code)})
+            elif country.pk == "VN":
+                country = None  # in Vietnam: the province says where
+            elif province is not None:
+                self.fail(f"{prefix}.country", _("Give either a place in Vietnam or a country abroad, not both."))
+        return province, commune, country
+
+    # -- whole objects
+
+    def caller(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            self.fail("caller", _("Must be an object."))
+            return {}
+        self.unknown_keys("caller", data, CALLER_KEYS)
+        existing = self.existing
+        out: dict[str, Any] = {}
+        anonymous = self.boolean("caller.anonymous", data.get("anonymous"))
+        name = self.text("caller.name", data.get("name"), NAME_LIMIT)
+        if anonymous and name:
+            self.fail("caller.name", _("An anonymous caller has no name: clear the name or untick anonymous."))
+        phone = ""
+        raw_phone = data.get("phone")
+        if raw_phone not in (None, ""):
+            if not isinstance(raw_phone, str):
+                self.fail("caller.phone", _("Must be text."))
+            else:
+                try:
+                    phone = normalize_phone(raw_phone)
+                except InvalidPhone:
+                    self.fail("caller.phone", _("Not a valid phone number."))
+        age = self.age("caller.age", data.get("age"))
+        group = self.choice("caller.age_group", data.get("age_group"), AgeGroup, AgeGroup.UNKNOWN)
+        province, commune, country = self.place("caller", data)
+        out.update(
+            caller_anonymous=anonymous,
+            caller_name="" if anonymous else name,
+            caller_phone=phone,
+            caller_relation=self.term("caller.relation", CallerRelation, data.get("relation"),
+                                      existing.caller_relation_id if existing else None),
+            caller_sex=self.choice("caller.sex", data.get("sex"), Sex, Sex.UNKNOWN),
+            caller_age=age,
+            caller_age_group=AgeGroup.for_age(age) if age is not None else group,
+            caller_province=province,
+            caller_commune=commune,
+            caller_country=country,
+            caller_consent_keep=self.boolean("caller.consent_keep", data.get("consent_keep")),
+            caller_consent_share=self.boolean("caller.consent_share", data.get("consent_share")),
+        )
+        return out
+
+    def subjects(self, data: Any) -> list[dict[str, Any]]:
+        if not isinstance(data, list):
+            self.fail("subjects", _("Must be a list."))
+            return []
+        if len(data) > MAX_SUBJECTS:
+            self.fail("subjects", _("At most %(n)d people per contact.") % {"n": MAX_SUBJECTS})
+            return []
+        rows = []
+        for i, item in enumerate(data):
+            path = f"subjects.{i}"
+            if not isinstance(item, dict):
+                self.fail(path, _("Must be an object."))
+                continue
+            self.unknown_keys(path, item, SUBJECT_KEYS)
+            age = self.age(f"{path}.age", item.get("age"))
+            group = self.choice(f"{path}.age_group", item.get("age_group"), AgeGroup, AgeGroup.UNKNOWN)
+            province, commune, country = self.place(path, item)
+            rows.append(dict(
+                position=i,
+                name=self.text(f"{path}.name", item.get("name"), NAME_LIMIT),
+                sex=self.choice(f"{path}.sex", item.get("sex"), Sex, Sex.UNKNOWN),
+                age=age,
+                age_estimated=self.boolean(f"{path}.age_estimated", item.get("age_estimated")),
+                age_group=AgeGroup.for_age(age) if age is not None else group,
+                province=province, commune=commune, country=country,
+            ))
+        return rows
+
+    def topics(self, codes: Any) -> list[Topic]:
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            self.fail("topics", _("Must be a list of topic codes."))
+            return []
+        codes = list(dict.fromkeys(codes))
+        if len(codes) > MAX_TOPICS:
+            self.fail("topics", _("At most %(n)d topics.") % {"n": MAX_TOPICS})
+            return []
+        current = set(self.existing.topics.values_list("code", flat=True)) if self.existing else set()
+        found = {t.code: t for t in Topic.objects.filter(code__in=codes)}
+        bad = [c for c in codes if c not in found or (not found[c].active and c not in current)]
+        if bad:
+            self.fail("topics", _("Unknown topic code(s): %(codes)s.") % {"codes": ", ".join(_short(c) for c in bad)})
+            return []
+        return [found[c] for c in codes]
+
+    def unknown_keys(self, path: str, data: dict, allowed: set[str]) -> None:
+        extra = sorted(set(data) - allowed)
+        if extra:
+            self.fail(path, _("Unknown field(s): %(fields)s.") % {"fields": ", ".join(_short(k) for k in extra)})
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _clean(data: dict, existing: Contact | None) -> _Cleaned:
+    """Validate ``data`` (a full create, or the keys present in a PATCH)."""
+    v = _Validator(existing)
+    if not isinstance(data, dict):
+        raise ContactInvalid({"body": _("Must be an object.")})
+    v.unknown_keys("body", data, TOP_KEYS)
+    out = _Cleaned()
+    f = out.fields
+    if "channel" in data:
+        if data["channel"] in (None, ""):
+            v.fail("channel", _("Choose a channel."))
+        else:
+            f["channel"] = v.choice("channel", data["channel"], Channel, Channel.PHONE_111)
+    for key in ("received_at", "answered_at", "ended_at"):
+        if key in data:
+            f[key] = v.moment(key, data[key])
+    if "received_at" in f and f["received_at"] is None:
+        v.fail("received_at", _("Required."))
+    if "kind" in data:
+        f["kind"] = v.term("kind", ContactKind, data["kind"], existing.kind_id if existing else None)
+    for key, limit in TEXT_LIMITS.items():
+        if key in data:
+            f[key] = v.text(key, data[key], limit)
+    if "urgent" in data:
+        f["urgent"] = v.boolean("urgent", data["urgent"])
+    if "caller" in data:
+        f.update(v.caller(data["caller"]))
+    if "subjects" in data:
+        out.subjects = v.subjects(data["subjects"])
+    if "topics" in data:
+        out.topics = v.topics(data["topics"])
+    if v.errors:
+        raise ContactInvalid(v.errors)
+    return out
+
+
+def _check_times(contact: Contact) -> dict[str, str]:
+    errors = {}
+    if contact.answered_at and contact.answered_at < contact.received_at:
+        errors["answered_at"] = _("Cannot be before the time received.")
+    if contact.ended_at and contact.ended_at < (contact.answered_at or contact.received_at):
+        errors["ended_at"] = _("Cannot be before the call was answered.")
+    return errors
+
+
+def _check_complete(contact: Contact, topics: list[Topic]) -> dict[str, str]:
+    """What a completed contact must have, beyond what a draft needs."""
+    errors = {}
+    if contact.kind is None:
+        errors["kind"] = _("Choose the kind of contact before completing.")
+    elif contact.kind.substantive and not topics:
+        errors["topics"] = _("Choose at least one topic before completing.")
+    return errors
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _apply(contact: Contact, cleaned: _Cleaned) -> set[str]:
+    """Set values on ``contact``; return the names of fields whose value changed."""
+    changed = set()
+    for name, value in cleaned.fields.items():
+        if getattr(contact, name) != value:
+            setattr(contact, name, value)
+            changed.add(name)
+    return changed
+
+
+def _save_related(contact: Contact, cleaned: _Cleaned, creating: bool) -> set[str]:
+    changed = set()
+    if cleaned.topics is not None:
+        old = set() if creating else set(contact.topics.values_list("code", flat=True))
+        new = {t.code for t in cleaned.topics}
+        if old != new:
+            ContactTopic.objects.filter(contact=contact).exclude(topic_id__in=new).delete()
+            ContactTopic.objects.bulk_create(
+                [ContactTopic(contact=contact, topic_id=c) for c in new - old])
+            changed.add("topics")
+    if cleaned.subjects is not None:
+        old_rows = [] if creating else [_subject_key(s) for s in contact.subjects.all()]
+        new_rows = [_subject_key(Subject(**row)) for row in cleaned.subjects]
+        if old_rows != new_rows:
+            contact.subjects.all().delete()
+            Subject.objects.bulk_create([Subject(contact=contact, **row) for row in cleaned.subjects])
+            changed.add("subjects")
+    return changed
+
+
+def _subject_key(s: Subject) -> tuple:
+    return (s.name, s.sex, s.age, s.age_estimated, s.age_group, s.province_id, s.commune_id, s.country_id)
+
+
+def _refresh_derived(contact: Contact) -> None:
+    """Search text and the statistical location, recomputed from caller and subjects."""
+    subjects = list(contact.subjects.all())
+    names = [contact.caller_name] + [s.name for s in subjects]
+    contact.search_text = fold(" | ".join(n for n in names if n))
+    located = next((s for s in subjects if s.province_id), None)
+    if located is not None:
+        contact.province_id, contact.commune_id = located.province_id, located.commune_id
+    else:
+        contact.province_id, contact.commune_id = contact.caller_province_id, contact.caller_commune_id
+
+
+@transaction.atomic
+def contact_create(actor, data: dict, *, request=None, via: str = "ui",
+                   draft_form: dict | None = None) -> Contact:
+    """Record a new contact for ``actor``'s centre, as a draft or completed.
+
+    ``data["status"]`` is ``"draft"`` (default) or ``"completed"``.
+    """
+    if not actor.can(Perm.CONTACT_CREATE) or not actor.centre_id:
+        raise ContactForbidden(_("Your role cannot record contacts."))
+    status = _status_of(data)
+    cleaned = _clean({k: v for k, v in data.items() if k != "status"}, existing=None)
+    now = timezone.now()
+    contact = Contact(centre_id=actor.centre_id, counsellor=actor, created_at=now, updated_at=now,
+                      received_at=now)
+    _apply(contact, cleaned)
+    errors = _check_times(contact)
+    if status == Status.COMPLETED:
+        errors.update(_check_complete(contact, cleaned.topics or []))
+    if errors:
+        raise ContactInvalid(errors)
+    if status == Status.COMPLETED:
+        contact.status, contact.completed_at = Status.COMPLETED, now
+    else:
+        contact.draft_form = draft_form or {}
+    contact.save()
+    _save_related(contact, cleaned, creating=True)
+    _refresh_derived(contact)
+    contact.save(update_fields=["search_text", "province", "commune"])
+    audit_record(actor, Action.CREATE, obj=contact, request=request, via=via,
+                 fields=[*cleaned.fields, *(["topics"] if cleaned.topics else []),
+                         *(["subjects"] if cleaned.subjects else [])],
+                 detail={"status": contact.status})
+    if contact.status == Status.COMPLETED:
+        audit_record(actor, Action.COMPLETE, obj=contact, request=request, via=via)
+    return contact
+
+
+@transaction.atomic
+def contact_update(actor, contact_id: int, data: dict, *, version: int | None = None,
+                   request=None, via: str = "ui", draft_form: dict | None = None) -> Contact:
+    """Change the keys present in ``data``; ``data["status"] = "completed"`` completes it.
+
+    ``version`` (optional) is the version the editor loaded; a mismatch raises
+    ``ContactConflict`` and changes nothing. Completed contacts cannot go back to draft.
+    """
+    contact = _locked_for_edit(actor, contact_id, request=request, via=via)
+    if version is not None and version != contact.version:
+        raise ContactConflict(_("This contact was changed by someone else since you opened it. "
+                                "Reload to see their changes."))
+    wanted = _status_of(data) if "status" in data else None
+    if wanted == Status.DRAFT and contact.status == Status.COMPLETED:
+        raise ContactInvalid({"status": _("A completed contact cannot become a draft again.")})
+    cleaned = _clean({k: v for k, v in data.items() if k != "status"}, existing=contact)
+    changed = _apply(contact, cleaned)
+    errors = _check_times(contact)
+    completing = wanted == Status.COMPLETED and contact.status == Status.DRAFT
+    topics = cleaned.topics if cleaned.topics is not None else list(contact.topics.all())
+    if completing or contact.status == Status.COMPLETED:
+        errors.update(_check_complete(contact, topics))
+    if errors:
+        raise ContactInvalid(errors)
+    changed |= _save_related(contact, cleaned, creating=False)
+    _refresh_derived(contact)
+    now = timezone.now()
+    if completing:
+        contact.status, contact.completed_at, contact.draft_form = Status.COMPLETED, now, {}
+    elif contact.status == Status.DRAFT and draft_form is not None:
+        contact.draft_form = draft_form
+    if changed or completing or draft_form is not None:
+        contact.version += 1
+        contact.updated_at = now
+        contact.save()
+    if changed:
+        audit_record(actor, Action.UPDATE, obj=contact, request=request, via=via, fields=changed)
+    if completing:
+        audit_record(actor, Action.COMPLETE, obj=contact, request=request, via=via)
+    return contact
+
+
+def _status_of(data: dict) -> str:
+    status = data.get("status") or Status.DRAFT
+    if status not in Status.values:
+        raise ContactInvalid({"status": _("Must be draft or completed.")})
+    return status
+
+
+def _locked_for_edit(actor, contact_id: int, *, request, via: str) -> Contact:
+    contact = (Contact.objects.visible_to(actor).select_for_update()
+               .filter(pk=contact_id).first())
+    if contact is None:
+        audit_record(actor, Action.DENIED, object_type="contact", object_id=_safe_id(contact_id),
+                     request=request, via=via, detail={"attempt": "update"})
+        raise ContactNotFound()
+    if not contact.is_editable_by(actor):
+        audit_record(actor, Action.DENIED, obj=contact, request=request, via=via,
+                     detail={"attempt": "update"})
+        raise ContactForbidden(_("You may not change this contact."))
+    return contact
+
+
+def _safe_id(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def contact_get_for(actor, contact_id, *, request=None, via: str = "ui") -> Contact:
+    """The contact if ``actor`` may see it, audited either way; else ``ContactNotFound``."""
+    pk = _safe_id(contact_id)
+    contact = None
+    if pk is not None:
+        contact = (Contact.objects.visible_to(actor)
+                   .select_related("centre", "counsellor", "kind", "caller_relation",
+                                   "caller_province", "caller_commune", "caller_country",
+                                   "province", "commune")
+                   .filter(pk=pk).first())
+    if contact is None:
+        audit_record(actor, Action.DENIED, object_type="contact", object_id=pk,
+                     request=request, via=via, detail={"attempt": "view"})
+        raise ContactNotFound()
+    audit_record(actor, Action.VIEW, obj=contact, request=request, via=via)
+    return contact
+
+
+@dataclass
+class ContactFilter:
+    """Filters of the contact list, UI and API alike. Dates are local (Asia/Ho_Chi_Minh)
+    calendar days, both ends inclusive."""
+
+    q: str = ""
+    phone: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    centre: str = ""
+    channel: str = ""
+    kind: str = ""
+    topic: str = ""
+    province: str = ""
+    urgent: bool | None = None
+    status: str = ""
+
+    def used(self) -> dict[str, Any]:
+        """Which filters were set, for the audit trail. Free text and phone are personal
+        data: only their presence is recorded."""
+        out: dict[str, Any] = {}
+        for name in ("centre", "channel", "kind", "topic", "province", "status"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        for name in ("date_from", "date_to"):
+            if getattr(self, name):
+                out[name] = getattr(self, name).isoformat()
+        if self.urgent is not None:
+            out["urgent"] = self.urgent
+        if self.q:
+            out["q"] = True
+        if self.phone:
+            out["phone"] = True
+        return out
+
+
+def _local_day_start(day: datetime.date) -> datetime.datetime:
+    tz = timezone.get_default_timezone()
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+
+
+def contact_search(actor, flt: ContactFilter):
+    """Contacts within reach matching ``flt``, newest first. Raises ``ContactInvalid`` for
+    a filter value that cannot mean anything (bad phone, unknown code)."""
+    qs = Contact.objects.visible_to(actor)
+    errors: dict[str, str] = {}
+    phone = flt.phone.strip()
+    terms: list[str] = []
+    if flt.q.strip():
+        if looks_like_phone(flt.q):
+            phone = phone or flt.q
+        else:
+            terms = search_terms(flt.q)
+    if phone:
+        try:
+            qs = qs.filter(caller_phone=normalize_phone(phone))
+        except InvalidPhone:
+            errors["phone"] = _("Not a valid phone number.")
+    for term in terms:
+        qs = qs.filter(search_text__contains=term)
+    if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
+        errors["to"] = _("The end date is before the start date.")
+    if flt.date_from:
+        qs = qs.filter(received_at__gte=_local_day_start(flt.date_from))
+    if flt.date_to:
+        qs = qs.filter(received_at__lt=_local_day_start(flt.date_to + datetime.timedelta(days=1)))
+    simple = {"centre": "centre_id", "channel": "channel", "kind": "kind_id",
+              "province": "province_id", "status": "status"}
+    for name, column in simple.items():
+        value = getattr(flt, name)
+        if value:
+            qs = qs.filter(**{column: value})
+    if flt.channel and flt.channel not in Channel.values:
+        errors["channel"] = _("Unknown channel.")
+    if flt.status and flt.status not in Status.values:
+        errors["status"] = _("Unknown status.")
+    if flt.kind and not ContactKind.objects.filter(pk=flt.kind).exists():
+        errors["kind"] = _("Unknown code %(code)s.") % {"code": _short(flt.kind)}
+    if flt.province and not Province.objects.filter(pk=flt.province).exists():
+        errors["province"] = _("Unknown province code %(code)s.") % {"code": _short(flt.province)}
+    if flt.topic:
+        topic = Topic.objects.filter(pk=flt.topic).first()
+        if topic is None:
+            errors["topic"] = _("Unknown topic code(s): %(codes)s.") % {"codes": _short(flt.topic)}
+        else:
+            # A category matches its subcategories too.
+            codes = [topic.code, *topic.children.values_list("code", flat=True)]
+            qs = qs.filter(Exists_topic(codes))
+    if flt.urgent is not None:
+        qs = qs.filter(urgent=flt.urgent)
+    if errors:
+        raise ContactInvalid(errors)
+    return qs
+
+
+def Exists_topic(codes: list[str]) -> Q:  # noqa: N802 - reads as a query term
+    from django.db.models import Exists, OuterRef
+
+    return Q(Exists(ContactTopic.objects.filter(contact=OuterRef("pk"), topic_id__in=codes)))
+
+
+def contact_page(qs, page: int, size: int) -> tuple[list[Contact], bool]:
+    """One page of ``qs`` and whether another follows. No COUNT(*): on ten million rows
+    a count is the slowest part of a list, and counsellors page, they do not count."""
+    page = max(1, page)
+    rows = list(qs.select_related("centre", "counsellor", "kind", "province")
+                .prefetch_related("topics")[(page - 1) * size: page * size + 1])
+    return rows[:size], len(rows) > size
+
+
+def audit_list(actor, contacts: list[Contact], flt: ContactFilter, *, request=None,
+               via: str = "ui", page: int = 1) -> None:
+    """Record which contacts a list or search showed to ``actor``."""
+    action = Action.SEARCH if (flt.q or flt.phone) else Action.LIST
+    audit_record(actor, action, object_type="contact", object_ids=[c.pk for c in contacts],
+                 request=request, via=via, detail={"filters": flt.used(), "page": page,
+                                                    "shown": len(contacts)})
+
+
+def caller_history(actor, phone: str, *, exclude_id: int | None = None, limit: int = 10,
+                   request=None, via: str = "ui") -> list[Contact]:
+    """Earlier contacts from the same number, within ``actor``'s reach, newest first."""
+    try:
+        e164 = normalize_phone(phone)
+    except InvalidPhone:
+        return []
+    qs = Contact.objects.visible_to(actor).filter(caller_phone=e164)
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    rows = list(qs.select_related("kind").prefetch_related("topics")[:limit])
+    if rows:
+        audit_record(actor, Action.LIST, object_type="contact", object_ids=[c.pk for c in rows],
+                     request=request, via=via, detail={"caller_history": True})
+    return rows

@@ -1,0 +1,114 @@
+"""Typed environment helpers for the one settings module.
+
+Each helper reads ``NAME`` or, for secrets, the file named by ``NAME_FILE`` (Docker/K8s
+secrets). A value that cannot be parsed raises ``ImproperlyConfigured`` at start-up:
+a misconfigured helpline must fail loudly, never run with a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _raw(name: str, allow_file: bool) -> str | None:
+    file_var = f"{name}_FILE"
+    if allow_file and os.environ.get(file_var):
+        path = Path(os.environ[file_var])
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{file_var}: cannot read {path}: {exc}") from exc
+    return os.environ.get(name)
+
+
+def envstr(name: str, default: str = "") -> str:
+    value = _raw(name, allow_file=False)
+    return default if value is None else value
+
+
+def envsecret(name: str, default: str | None = None) -> str | None:
+    """A secret from ``NAME`` or from the file named by ``NAME_FILE``."""
+    value = _raw(name, allow_file=True)
+    return default if value is None or value == "" else value
+
+
+def envbool(name: str, default: bool = False) -> bool:
+    value = _raw(name, allow_file=False)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+
+
+def envint(name: str, default: int) -> int:
+    value = _raw(name, allow_file=False)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
+
+
+def envlist(name: str, default: list[str]) -> list[str]:
+    value = _raw(name, allow_file=False)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def database_from_url(url: str, base_dir: Path) -> dict:
+    """Turn ``sqlite:///path`` or ``postgres://user:pw@host:port/name`` into a Django DB dict.
+
+    Written here rather than adding a dependency: two schemes are all we support, and a
+    typo in the scheme must be an error, not a fallback to SQLite.
+    """
+    from urllib.parse import parse_qs, unquote, urlparse
+
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        raw_path = unquote(parsed.path)
+        # sqlite:///relative.db -> relative to the data dir; sqlite:////abs/path.db -> absolute
+        path = Path(raw_path[1:])
+        if not path.is_absolute():
+            path = base_dir / path
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(path),
+            "OPTIONS": {
+                # WAL + busy timeout: web, worker and scheduler share one file.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 10,
+            },
+            "TEST": {"NAME": None},
+        }
+    if parsed.scheme in {"postgres", "postgresql"}:
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parsed.path.lstrip("/")),
+            "USER": unquote(parsed.username or ""),
+            "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "",
+            "PORT": str(parsed.port or ""),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
+        }
+    raise ImproperlyConfigured(
+        f"TONGDAI_DATABASE_URL scheme {parsed.scheme!r} is not supported (use sqlite:// or postgres://)"
+    )

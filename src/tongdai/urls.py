@@ -1,0 +1,17 @@
+from django.urls import include, path
+
+from tongdai.api.v1 import api as api_v1
+from tongdai.core import views as core_views
+
+urlpatterns = [
+    path("", include("tongdai.contacts.urls")),
+    path("", include("tongdai.accounts.urls")),
+    path("api/v1/", api_v1.urls),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+handler400 = "tongdai.core.views.bad_request"
+handler403 = "tongdai.core.views.forbidden"
+handler404 = "tongdai.core.views.not_found"
+handler500 = "tongdai.core.views.server_error"
