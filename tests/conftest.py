@@ -26,10 +26,25 @@ from django.core.management import call_command
 PASSWORD = "Mat-khau-thu-nghiem-2026"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 costs ~100 MB and tens of ms per hash by design; tests create many users.
+    Production settings keep Argon2 first (tests/test_settings.py checks that)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("refdata", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 costs ~100 MB and a noticeable fraction of a second per hash by design; the
+    ``people`` fixture hashes 13 passwords per test. Tests that care about the production
+    hasher set ``settings.PASSWORD_HASHERS`` back themselves."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _make_user(username, role, **place):

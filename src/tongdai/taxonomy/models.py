@@ -30,12 +30,12 @@ class Term(models.Model):
         abstract = True
         ordering = ["position", "code"]
 
+    def __str__(self) -> str:
+        return self.label
+
     @property
     def label(self) -> str:
         return self.label_en if (get_language() or "vi").startswith("en") else self.label_vi
-
-    def __str__(self) -> str:
-        return self.label
 
 
 class ContactKind(Term):

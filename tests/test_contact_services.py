@@ -1,0 +1,175 @@
+"""Recording, changing, completing and finding contacts through the domain services."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests.conftest import contact_data
+from tongdai.contacts.models import Contact, Subject
+from tongdai.contacts.services import (
+    ContactConflict,
+    ContactFilter,
+    ContactForbidden,
+    ContactInvalid,
+    ContactNotFound,
+    caller_history,
+    contact_create,
+    contact_get_for,
+    contact_search,
+    contact_update,
+)
+
+
+def _errors(data, user):
+    with pytest.raises(ContactInvalid) as info:
+        contact_create(user, data)
+    return info.value.errors
+
+
+def test_completed_contact_records_everything(people):
+    c = contact_create(people.hn, contact_data())
+    assert c.status == "completed" and c.completed_at
+    assert c.centre_id == "HN" and c.counsellor == people.hn
+    assert c.caller_phone == "+84912345678"
+    assert c.kind_id == "report"
+    assert list(c.topics.values_list("code", flat=True)) == ["violence_physical"]
+    assert c.subjects.get().age_group == "7_12"
+    assert c.province_id == "01"  # where the child is
+    assert c.search_text == "nguyen van an | dang thi binh"
+
+
+def test_bad_input_is_refused_with_messages_and_stores_nothing(people):
+    before = Contact.objects.count(), Subject.objects.count()
+    errors = _errors(contact_data(
+        caller={"phone": "12ab", "province": "99", "commune": "00004"},
+        subjects=[{"name": "A", "province": "01", "commune": "31117"}],  # a commune elsewhere
+        topics=["no_such_topic"], kind="nope", channel="fax",
+    ), people.hn)
+    assert set(errors) >= {"caller.phone", "caller.province", "subjects.0.commune", "topics",
+                           "kind", "channel"}
+    assert (Contact.objects.count(), Subject.objects.count()) == before
+
+
+def test_commune_alone_fills_in_its_province(people):
+    c = contact_create(people.hn, contact_data(subjects=[{"name": "B", "commune": "00004"}]))
+    assert c.subjects.get().province_id == "01"
+
+
+def test_wrong_types_are_refused(people):
+    errors = _errors(contact_data(urgent="yes", topics="violence_physical",
+                                  subjects=[{"age": "nine"}], caller=[]), people.hn)
+    assert set(errors) >= {"urgent", "topics", "subjects.0.age", "caller"}
+
+
+def test_nul_characters_are_refused_not_crashing_postgres(people):
+    assert "summary" in _errors(contact_data(summary="a\x00b"), people.hn)
+
+
+def test_anonymous_caller_cannot_carry_a_name(people):
+    assert "caller.name" in _errors(
+        contact_data(caller={"anonymous": True, "name": "Trần B"}), people.hn)
+
+
+def test_completing_needs_kind_and_topic_but_a_draft_does_not(people):
+    draft = contact_create(people.hn, {"channel": "zalo", "summary": "đang gõ"})
+    assert draft.status == "draft"
+    with pytest.raises(ContactInvalid) as info:
+        contact_update(people.hn, draft.pk, {"status": "completed"})
+    assert set(info.value.errors) == {"kind"}
+    with pytest.raises(ContactInvalid) as info:
+        contact_update(people.hn, draft.pk, {"status": "completed", "kind": "report"})
+    assert set(info.value.errors) == {"topics"}
+    done = contact_update(people.hn, draft.pk, {"status": "completed", "kind": "silent"})
+    assert done.status == "completed" and done.draft_form == {}
+
+
+def test_completed_contact_cannot_return_to_draft(people, make_contact):
+    c = make_contact(people.hn)
+    with pytest.raises(ContactInvalid):
+        contact_update(people.hn, c.pk, {"status": "draft"})
+
+
+def test_stale_version_is_refused_and_changes_nothing(people, make_contact):
+    c = make_contact(people.hn)
+    contact_update(people.hn_super, c.pk, {"summary": "sửa bởi giám sát"}, version=c.version)
+    with pytest.raises(ContactConflict):
+        contact_update(people.hn, c.pk, {"summary": "ghi đè"}, version=c.version)
+    assert Contact.objects.get(pk=c.pk).summary == "sửa bởi giám sát"
+
+
+def test_update_outside_reach_is_not_found(people, make_contact):
+    c = make_contact(people.hn)
+    with pytest.raises(ContactNotFound):
+        contact_update(people.ag, c.pk, {"summary": "x"})
+    with pytest.raises(ContactNotFound):
+        contact_get_for(people.ag, c.pk)
+
+
+def test_roles_without_create_permission_are_refused(people):
+    for user in (people.analyst, people.police, people.commune, people.admin, people.hn_manager):
+        with pytest.raises(ContactForbidden):
+            contact_create(user, contact_data())
+
+
+def test_retired_topic_stays_on_old_records_but_cannot_be_newly_used(people, make_contact):
+    from tongdai.taxonomy.models import Topic
+
+    c = make_contact(people.hn)
+    Topic.objects.filter(pk="violence_physical").update(active=False)
+    contact_update(people.hn, c.pk, {"topics": ["violence_physical", "family"]})
+    assert set(c.topics.values_list("code", flat=True)) == {"violence_physical", "family"}
+    assert "topics" in _errors(contact_data(topics=["violence_physical"]), people.hn)
+
+
+def test_future_times_and_reversed_times_are_refused(people):
+    soon = timezone.now() + datetime.timedelta(hours=2)
+    assert "received_at" in _errors(contact_data(received_at=soon.isoformat()), people.hn)
+    now = timezone.now()
+    errors = _errors(contact_data(received_at=now.isoformat(),
+                                  answered_at=(now - datetime.timedelta(minutes=5)).isoformat()),
+                     people.hn)
+    assert "answered_at" in errors
+
+
+@pytest.mark.parametrize("query", ["nguyen van an", "NGUYỄN", "an nguyen", "dang", "Đặng thị"])
+def test_search_ignores_accents_case_and_word_order(people, make_contact, query):
+    c = make_contact(people.hn)
+    assert list(contact_search(people.hn, ContactFilter(q=query))) == [c]
+
+
+@pytest.mark.parametrize("phone", ["0912 345 678", "+84912345678", "84912345678"])
+def test_search_by_phone_in_any_format(people, make_contact, phone):
+    c = make_contact(people.hn)
+    assert list(contact_search(people.hn, ContactFilter(q=phone))) == [c]
+    assert list(contact_search(people.hn, ContactFilter(phone=phone))) == [c]
+
+
+def test_date_filters_are_local_calendar_days(people, make_contact):
+    # 23:30 on 1 Mar in Hà Nội is 16:30 UTC: it belongs to 1 Mar, not 2 Mar.
+    with time_machine.travel(datetime.datetime(2026, 3, 1, 16, 30, tzinfo=datetime.UTC), tick=False):
+        c = make_contact(people.hn)
+    day = datetime.date(2026, 3, 1)
+    assert list(contact_search(people.hn, ContactFilter(date_from=day, date_to=day))) == [c]
+    nxt = day + datetime.timedelta(days=1)
+    assert not contact_search(people.hn, ContactFilter(date_from=nxt, date_to=nxt)).exists()
+
+
+def test_topic_category_filter_matches_subcategories(people, make_contact):
+    c = make_contact(people.hn)
+    assert list(contact_search(people.hn, ContactFilter(topic="violence"))) == [c]
+    assert not contact_search(people.hn, ContactFilter(topic="trafficking")).exists()
+
+
+def test_unknown_filter_values_are_errors(people):
+    with pytest.raises(ContactInvalid) as info:
+        list(contact_search(people.hn, ContactFilter(province="99", topic="x", phone="12")))
+    assert set(info.value.errors) == {"province", "topic", "phone"}
+
+
+def test_caller_history_stays_within_reach(people, make_contact):
+    mine = make_contact(people.hn)
+    make_contact(people.ag, caller={"phone": "+84912345678", "province": "91"})
+    assert caller_history(people.hn, "84912345678") == [mine]
+    assert caller_history(people.hn, "not a phone") == []
