@@ -26,6 +26,7 @@ class Perm(models.TextChoices):
     CONTACT_VIEW = "contact.view"
     CONTACT_EDIT = "contact.edit"
     CONTACT_VIEW_AUDIT = "contact.view_audit"
+    CONTACT_EXPORT = "contact.export"
     USER_ADMIN = "user.admin"
 
 
@@ -41,10 +42,12 @@ OVERSIGHT_ROLES = frozenset({Role.SUPERVISOR, Role.CENTRE_MANAGER, Role.NATIONAL
 PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.COUNSELLOR: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT}),
     Role.SUPERVISOR: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT,
-                                Perm.CONTACT_VIEW_AUDIT}),
+                                Perm.CONTACT_VIEW_AUDIT, Perm.CONTACT_EXPORT}),
     Role.CASE_MANAGER: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT}),
-    Role.CENTRE_MANAGER: frozenset({Perm.CONTACT_VIEW, Perm.CONTACT_VIEW_AUDIT}),
-    Role.NATIONAL_ADMIN: frozenset({Perm.CONTACT_VIEW, Perm.CONTACT_VIEW_AUDIT, Perm.USER_ADMIN}),
+    Role.CENTRE_MANAGER: frozenset({Perm.CONTACT_VIEW, Perm.CONTACT_VIEW_AUDIT,
+                                    Perm.CONTACT_EXPORT}),
+    Role.NATIONAL_ADMIN: frozenset({Perm.CONTACT_VIEW, Perm.CONTACT_VIEW_AUDIT,
+                                    Perm.CONTACT_EXPORT, Perm.USER_ADMIN}),
     # Analysts work on aggregates and anonymised exports (issue 5), not on individual records.
     Role.ANALYST: frozenset(),
     Role.AGENCY_OFFICER: frozenset(),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongdai.accounts.models import Centre
-from tongdai.accounts.roles import CENTRE_ROLES, NATIONAL_ROLES, OVERSIGHT_ROLES, Perm, Role
+from tongdai.accounts.roles import CENTRE_ROLES, OVERSIGHT_ROLES, Perm, Role
 from tongdai.geo.models import Commune, Country, LegacyProvince, Province
 from tongdai.taxonomy.models import CallerRelation, ContactKind, Topic
 
@@ -239,3 +239,6 @@ class ContactTopic(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["contact", "topic"], name="contact_topic_unique")]
         indexes = [models.Index(fields=["topic", "contact"], name="contact_topic_by_topic")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}:{self.topic_id}"

@@ -428,7 +428,6 @@ def contact_create(actor, data: dict, *, request=None, via: str = "ui",
     return contact
 
 
-@transaction.atomic
 def contact_update(actor, contact_id: int, data: dict, *, version: int | None = None,
                    request=None, via: str = "ui", draft_form: dict | None = None) -> Contact:
     """Change the keys present in ``data``; ``data["status"] = "completed"`` completes it.
@@ -436,7 +435,21 @@ def contact_update(actor, contact_id: int, data: dict, *, version: int | None = 
     ``version`` (optional) is the version the editor loaded; a mismatch raises
     ``ContactConflict`` and changes nothing. Completed contacts cannot go back to draft.
     """
-    contact = _locked_for_edit(actor, contact_id, request=request, via=via)
+    try:
+        return _contact_update(actor, contact_id, data, version=version, request=request,
+                               via=via, draft_form=draft_form)
+    except (ContactNotFound, ContactForbidden):
+        # Recorded after the update's transaction rolled back, or the refusal would
+        # vanish from the trail with it.
+        audit_record(actor, Action.DENIED, object_type="contact", object_id=_safe_id(contact_id),
+                     request=request, via=via, detail={"attempt": "update"})
+        raise
+
+
+@transaction.atomic
+def _contact_update(actor, contact_id: int, data: dict, *, version: int | None,
+                    request, via: str, draft_form: dict | None) -> Contact:
+    contact = _locked_for_edit(actor, contact_id)
     if version is not None and version != contact.version:
         raise ContactConflict(_("This contact was changed by someone else since you opened it. "
                                 "Reload to see their changes."))
@@ -477,16 +490,14 @@ def _status_of(data: dict) -> str:
     return status
 
 
-def _locked_for_edit(actor, contact_id: int, *, request, via: str) -> Contact:
+def _locked_for_edit(actor, contact_id: int) -> Contact:
+    """The contact locked for update; ``contact_update`` audits the refusals."""
+    pk = _safe_id(contact_id)  # an id past 2**63 is nobody's, not a database error
     contact = (Contact.objects.visible_to(actor).select_for_update()
-               .filter(pk=contact_id).first())
+               .filter(pk=pk).first()) if pk is not None else None
     if contact is None:
-        audit_record(actor, Action.DENIED, object_type="contact", object_id=_safe_id(contact_id),
-                     request=request, via=via, detail={"attempt": "update"})
         raise ContactNotFound()
     if not contact.is_editable_by(actor):
-        audit_record(actor, Action.DENIED, obj=contact, request=request, via=via,
-                     detail={"attempt": "update"})
         raise ContactForbidden(_("You may not change this contact."))
     return contact
 
