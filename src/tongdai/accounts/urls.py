@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from tongdai.accounts import views
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import prefetch_related_objects
+from django.http import HttpResponse
 from ninja import Query, Router, Status
 
 from tongdai.api.schemas import (
@@ -16,6 +17,7 @@ from tongdai.api.schemas import (
     ContactPatchIn,
     ErrorOut,
 )
+from tongdai.contacts.export import contact_export_csv
 from tongdai.contacts.models import Contact
 from tongdai.contacts.services import (
     ContactFilter,
@@ -67,17 +69,33 @@ def contact_update_view(request, contact_id: int, payload: ContactPatchIn):
             operation_id="contact_list", summary="List and search contacts")
 def contact_list_view(request, filters: Query[ContactListQuery]):
     """Contacts within your reach, newest first, one page at a time (no total count)."""
-    flt = ContactFilter(
-        q=filters.q, phone=filters.phone, date_from=filters.date_from, date_to=filters.date_to,
-        centre=filters.centre, channel=filters.channel, kind=filters.kind, topic=filters.topic,
-        province=filters.province, urgent=filters.urgent, status=filters.status,
-    )
+    flt = _filter(filters)
     rows, has_next = contact_page(contact_search(request.auth, flt),
                                   filters.page, filters.page_size)
     prefetch_related_objects(rows, "subjects")
     audit_list(request.auth, rows, flt, request=request, via=VIA, page=filters.page)
     return {"items": [contact_out(c) for c in rows], "page": filters.page,
             "page_size": filters.page_size, "has_next": has_next}
+
+
+@router.get("/contacts/export", response={200: None, **ERRORS}, url_name="contact_export",
+            operation_id="contact_export", summary="Export contacts as CSV")
+def contact_export_view(request, filters: Query[ContactListQuery]):
+    """The filtered contacts within your reach as CSV (UTF-8 with BOM), without names,
+    phone numbers or free text. Supervisors, centre managers and national administrators
+    only; each export is audited with the ids it contained. `page` is ignored."""
+    text = contact_export_csv(request.auth, _filter(filters), request=request, via=VIA)
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="tongdai-contacts.csv"'
+    return response
+
+
+def _filter(filters: ContactListQuery) -> ContactFilter:
+    return ContactFilter(
+        q=filters.q, phone=filters.phone, date_from=filters.date_from, date_to=filters.date_to,
+        centre=filters.centre, channel=filters.channel, kind=filters.kind, topic=filters.topic,
+        province=filters.province, urgent=filters.urgent, status=filters.status,
+    )
 
 
 # --------------------------------------------------------------------------- output
