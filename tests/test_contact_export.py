@@ -48,3 +48,41 @@ def test_cells_that_would_run_as_formulas_are_made_text(value):
 
 def test_plain_cells_are_untouched():
     assert safe_cell("HN-0000001") == "HN-0000001" and safe_cell(None) == ""
+
+
+def test_api_export_is_scoped_and_refused_to_counsellors(people, api, make_contact):
+    mine = make_contact(people.hn)
+    response = api(people.hn_super).get("/api/v1/contacts/export")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert mine.reference in response.content.decode()
+    southern = api(people.ag_super).get("/api/v1/contacts/export")
+    assert southern.status_code == 200 and mine.reference not in southern.content.decode()
+    refused = api(people.hn).get("/api/v1/contacts/export")
+    assert refused.status_code == 403 and refused.json()["message"]
+
+
+def test_api_export_with_a_bad_filter_is_a_422(people, api):
+    response = api(people.hn_super).get("/api/v1/contacts/export?province=99")
+    assert response.status_code == 422 and "province" in response.json()["errors"]
+
+
+def test_ui_export_downloads_the_filtered_list_within_reach(people, client, make_contact):
+    mine = make_contact(people.hn)
+    client.force_login(people.ag_super)
+    southern = client.get("/contacts/export.csv")
+    assert southern.status_code == 200 and mine.reference not in southern.content.decode()
+    client.force_login(people.hn_super)
+    page = client.get("/contacts/?urgent=0")
+    assert b'id="export-csv"' in page.content
+    response = client.get("/contacts/export.csv?urgent=0")
+    assert response.status_code == 200 and mine.reference in response.content.decode()
+
+
+def test_ui_export_is_refused_to_counsellors_and_bad_filters_are_400(people, client):
+    client.force_login(people.hn)
+    assert b'id="export-csv"' not in client.get("/contacts/").content
+    assert client.get("/contacts/export.csv").status_code == 403
+    client.force_login(people.hn_super)
+    response = client.get("/contacts/export.csv?province=99")
+    assert response.status_code == 400

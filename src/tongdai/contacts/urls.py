@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("contacts/", views.contact_list, name="contact_list"),
     path("contacts/new", views.contact_new, name="contact_new"),
+    path("contacts/export.csv", views.contact_export, name="contact_export"),
     path("contacts/new/autosave", views.contact_autosave, name="contact_autosave_new"),
     path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
     path("contacts/<int:pk>/edit", views.contact_edit, name="contact_edit"),

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tongdai.accounts.roles import NATIONAL_ROLES, Perm
 from tongdai.audit.models import Action, AuditEvent
 from tongdai.audit.services import audit_record
+from tongdai.contacts.export import contact_export_csv
 from tongdai.contacts.forms import ContactFilterForm, IntakeForms, intake_forms_for
 from tongdai.contacts.models import Contact, Status
 from tongdai.contacts.services import (
@@ -366,6 +367,30 @@ def contact_list(request):
         "nav": "list", "form": form, "rows": rows, "page": page, "has_next": has_next,
         "show_centre": show_centre, "filtered": any(v for k, v in params.items() if k != "page"),
     }, status=status)
+
+
+@login_required
+@require_GET
+def contact_export(request):
+    """The filtered list as CSV without direct identifiers (see ``contacts.export``)."""
+    user = request.user
+    _require(user, Perm.CONTACT_EXPORT)
+    form = ContactFilterForm(request.GET.copy(), show_centre=user.role in NATIONAL_ROLES)
+    if not form.is_valid():
+        return _export_refused(request, form.errors.as_text())
+    try:
+        text = contact_export_csv(user, form.to_filter(), request=request)
+    except ContactInvalid as exc:
+        return _export_refused(request, " ".join(exc.errors.values()))
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="tongdai-cuoc-goi-{stamp}.csv"'
+    return response
+
+
+def _export_refused(request, detail: str):
+    message = _("The export could not be made: check the filters.") + " " + detail
+    return render(request, "error.html", {"status": 400, "message": message}, status=400)
 
 
 #: Audit actions as a person reads them on the contact page.
