@@ -39,14 +39,6 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("refdata", verbosity=0)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Argon2 costs ~100 MB and a noticeable fraction of a second per hash by design; the
-    ``people`` fixture hashes 13 passwords per test. Tests that care about the production
-    hasher set ``settings.PASSWORD_HASHERS`` back themselves."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _make_user(username, role, **place):
     from tongdai.accounts.models import User
 

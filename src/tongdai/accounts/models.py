@@ -145,6 +145,9 @@ class ApiToken(models.Model):
 
     objects = ApiTokenQuerySet.as_manager()
 
+    def __str__(self) -> str:
+        return f"{self.hint}… ({self.name or 'token'})"
+
     @classmethod
     def issue(cls, user: User, name: str = "", expires_at=None) -> tuple[ApiToken, str]:
         """Create a token; the raw value is returned once and never stored."""

@@ -8,15 +8,11 @@ from tongdai.audit.models import Action, AuditEvent
 
 
 def client_ip(request) -> str | None:
-    """The peer address. Behind nginx, set ``TONGDAI_TRUST_X_FORWARDED_FOR`` (see operations)."""
+    """The peer address. Behind nginx, uvicorn puts the real client address here from the
+    proxy's headers (``--forwarded-allow-ips``, docs/operations.md); reading
+    ``X-Forwarded-For`` ourselves would let any client write the address we log."""
     if request is None:
         return None
-    from django.conf import settings
-
-    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -12,6 +12,9 @@ class Heartbeat(models.Model):
     name = models.CharField(max_length=40, primary_key=True)
     at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+
     @classmethod
     def beat(cls, name: str) -> None:
         cls.objects.update_or_create(name=name, defaults={"at": timezone.now()})
