@@ -137,3 +137,21 @@ def test_a_draft_typed_in_the_browser_survives_closing_the_tab(context):
     assert page.input_value("[name=caller-name]") == "Trần Thị Hoà"
     assert page.input_value("[name=caller-phone]") == "0987 65"
     assert page.input_value("[name=summary]").startswith("Em gái 14 tuổi bỏ nhà đi")
+
+
+def test_a_commune_typed_before_the_list_has_loaded_is_still_offered(context):
+    page = context.new_page()
+    log_in(page, "e2e.hn")
+    held = []
+    page.route("**/ui/geo/provinces/*/communes", lambda route: held.append(route))
+    page.goto("/contacts/new")
+    choose(page, "subjects-0-province", "dak lak", "Đắk Lắk")
+    for _ in range(200):  # poll up to ~10 s for the communes request to be held
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page never asked for the communes"
+    page.fill("#id_subjects-0-commune_input", "buon ma")  # typed while the list is loading
+    held[0].continue_()
+    page.locator("#id_subjects-0-commune_listbox [role=option]", has_text="Buôn Ma Thuột").first.click()
+    assert page.input_value("#id_subjects-0-commune_input") == "Phường Buôn Ma Thuột"

@@ -87,7 +87,14 @@
       });
     var empty = this.select.querySelector('option[value=""]');
     this.input.placeholder = empty ? empty.textContent.trim() : "";
-    this.showSelected();
+    if (document.activeElement === this.input && this.input.value && !this.select.value) {
+      // Typed before the options arrived (communes load after the province is chosen):
+      // keep the text and show what now matches it.
+      this.open();
+      this.filter();
+    } else {
+      this.showSelected();
+    }
   };
 
   Combobox.prototype.showSelected = function () {
