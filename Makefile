@@ -54,12 +54,13 @@ test-postgres: install postgres
 		$(BIN)/pytest --create-db $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium (never a browser downloaded by a test tool).
+# The PDF forms need the Noto fonts (Vietnamese) and the tests read PDFs with poppler-utils.
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/noto ] || ! command -v pdftotext >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core poppler-utils; \
 		else \
-			echo "Chromium is missing: install Debian's chromium package (apt-get install chromium)."; \
+			echo "Missing: install Debian's chromium, fonts-noto-core and poppler-utils (apt-get install chromium fonts-noto-core poppler-utils)."; \
 		fi; \
 	fi
 

@@ -6,6 +6,7 @@ only after writing it to disk. ``BodyLimit`` counts bytes as they arrive and ans
 as soon as the limit is passed (production also sets nginx ``client_max_body_size``).
 """
 
+import asyncio
 import json
 import os
 
@@ -16,15 +17,27 @@ django_application = get_asgi_application()
 
 
 class BodyLimit:
-    """Refuse HTTP request bodies larger than ``limit`` bytes while they stream in."""
+    """Refuse HTTP request bodies larger than ``limit`` bytes while they stream in.
 
-    def __init__(self, app, limit: int):
+    ``limit`` is a number, or a function of the request path (upload endpoints accept
+    files up to ``MAX_UPLOAD_BYTES``, see ``core.middleware.body_limit_for``). A body that
+    *declares* a Content-Length over the limit is not read at all: Django gets an empty
+    body and ``BodySizeLimitMiddleware`` answers 413 in the user's language (an HTML page
+    for uploads from the browser, JSON for the API)."""
+
+    def __init__(self, app, limit):
         self.app = app
-        self.limit = limit
+        self.limit_for = limit if callable(limit) else (lambda path: limit)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.limit_for(scope.get("path", ""))
+        if _declared_length(scope) > limit:
+            return await self.app(scope, _body_not_read(), send)
+        return await self._streamed(scope, receive, send, limit)
+
+    async def _streamed(self, scope, receive, send, limit: int):
         received = 0
         refused = False
 
@@ -33,7 +46,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     refused = True
                     raise _TooLarge()
             return message
@@ -42,7 +55,32 @@ class BodyLimit:
             return await self.app(scope, limited_receive, send)
         except _TooLarge:
             if refused:
-                await _send_413(send, self.limit)
+                await _send_413(send, limit)
+
+
+def _body_not_read():
+    """A ``receive`` that gives Django an empty body, then waits (Django's disconnect
+    listener) until the response is sent and the listener is cancelled."""
+    given = False
+
+    async def receive():
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()
+
+    return receive
+
+
+def _declared_length(scope) -> int:
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0  # Django's middleware answers 400 for a malformed length
+    return 0
 
 
 class _TooLarge(Exception):
@@ -58,10 +96,10 @@ async def _send_413(send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _limit() -> int:
-    from django.conf import settings
+def _limit(path: str) -> int:
+    from tongdai.core.middleware import body_limit_for
 
-    return settings.MAX_REQUEST_BYTES
+    return body_limit_for(path)
 
 
-application = BodyLimit(django_application, _limit())
+application = BodyLimit(django_application, _limit)

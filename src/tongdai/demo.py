@@ -213,6 +213,72 @@ def demo_accounts(data_dir: Path) -> tuple[list[DemoAccount], Path]:
     return accounts, path
 
 
+# --------------------------------------------------------------------------- agencies
+
+#: National agencies of the demo directory (jurisdiction: the whole country).
+NATIONAL_AGENCIES = [
+    ("Cục Cảnh sát hình sự, Bộ Công an", AgencyType.POLICE, ["rescue", "investigation", "missing_search"]),
+    ("Bộ Tư lệnh Bộ đội Biên phòng", AgencyType.BORDER_GUARD, ["rescue", "repatriation"]),
+    ("Bộ Tư lệnh Cảnh sát biển", AgencyType.COAST_GUARD, ["rescue"]),
+    ("Cục Lãnh sự, Bộ Ngoại giao", AgencyType.FOREIGN_AFFAIRS, ["repatriation"]),
+    ("Hội Liên hiệp Phụ nữ Việt Nam", AgencyType.WOMENS_UNION, ["psychological", "vocational"]),
+    ("Trung tâm Trợ giúp pháp lý nhà nước (demo)", AgencyType.LEGAL_AID, ["legal_aid"]),
+    ("Bệnh viện Nhi Trung ương", AgencyType.HOSPITAL, ["medical", "psychological"]),
+    ("Tổ chức phi chính phủ hỗ trợ nạn nhân (demo)", AgencyType.NGO,
+     ["shelter", "psychological", "vocational", "education", "repatriation"]),
+    ("Cơ sở bảo trợ xã hội quốc gia (demo)", AgencyType.SOCIAL_PROTECTION, ["shelter", "case_management"]),
+]
+
+
+def _lower_first(name: str) -> str:
+    """"Tỉnh Lào Cai" → "tỉnh Lào Cai", as it reads after "Công an"."""
+    return name[:1].lower() + name[1:]
+
+
+def _demo_agency(name: str, agency_type: str, province_id: str | None, **profile) -> Agency:
+    """Get or create an agency and, if it has none, its directory entry (never overwrite
+    what an administrator edited)."""
+    from tongdai.referrals.models import AgencyProfile
+    from tongdai.referrals.services import agency_profile_set
+
+    agency, _ = Agency.objects.get_or_create(name=name, type=agency_type,
+                                             defaults={"province_id": province_id})
+    if not AgencyProfile.objects.filter(agency=agency).exists():
+        agency_profile_set(agency, **profile)
+    return agency
+
+
+def demo_agencies() -> int:
+    """A police unit and a shelter per province, national agencies, the demo commune
+    worker's People's Committee, and a working-group member per agency type. Idempotent."""
+    from tongdai.geo.models import Province
+    from tongdai.referrals.models import WorkingGroupMember
+
+    before = Agency.objects.count()
+    for province in Province.objects.order_by("code"):
+        where = {"provinces": [province.code]}
+        _demo_agency(f"Công an {_lower_first(province.name)}", AgencyType.POLICE, province.code,
+                     services=["rescue", "investigation", "missing_search"], always_open=True,
+                     contact_points=[{"name": "Trực ban", "phone": "113", "email": ""}],
+                     hours="24/7", **where)
+        _demo_agency(f"Cơ sở trợ giúp xã hội {_lower_first(province.name)}", AgencyType.SHELTER,
+                     province.code, services=["shelter", "psychological", "case_management"],
+                     hours="07:30–17:00", **where)
+    for name, agency_type, services in NATIONAL_AGENCIES:
+        _demo_agency(name, agency_type, None, jurisdiction="national", services=services)
+    commune = Commune.objects.filter(province_id="01").order_by("code").first()  # canbo.xa's
+    if commune is not None:
+        _demo_agency(f"UBND {commune.name}", AgencyType.COMMUNE_COMMITTEE, commune.province_id,
+                     jurisdiction="communes", communes=[commune], commune=commune,
+                     services=["case_management", "psychological"], hours="07:30–17:00")
+    for number, (code, label) in enumerate(AgencyType.choices, start=1):
+        if not WorkingGroupMember.objects.filter(agency_type=code).exists():
+            WorkingGroupMember.objects.create(
+                agency_type=code, name=f"Thành viên tổ công tác liên ngành: {label} (demo)",
+                phone=f"0243 000 {number:04d}", email=f"tocongtac.{code}@example.invalid")
+    return Agency.objects.count() - before
+
+
 # --------------------------------------------------------------------------- contacts
 
 
@@ -353,6 +419,7 @@ def demo_build(contacts: int = DEFAULT_CONTACTS, seed: int = SEED,
     data_dir = Path(data_dir or settings.DATA_DIR)
     with transaction.atomic():
         accounts, path = demo_accounts(data_dir)
+        demo_agencies()
         created = demo_contacts(contacts, seed)
     existing = Contact.objects.filter(counsellor__username__in=[u[0] for u in DEMO_USERS]).count()
     return DemoResult(accounts, created, existing, path)

@@ -49,6 +49,13 @@ INSTALLED_APPS = [
     "tongdai.accounts",
     "tongdai.audit",
     "tongdai.contacts",
+    "tongdai.cases",
+    "tongdai.deadlines",
+    "tongdai.notifications",
+    "tongdai.trafficking",
+    "tongdai.referrals",
+    "tongdai.protection",
+    "tongdai.documents",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +170,12 @@ WHITENOISE_USE_FINDERS = True  # serve from app folders when collectstatic was n
 MAX_REQUEST_BYTES = envint("TONGDAI_MAX_REQUEST_BYTES", 1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# Case attachments (tongdai.documents): the one place bodies may exceed MAX_REQUEST_BYTES.
+# Only paths matching UPLOAD_PATH_PATTERNS get the larger limit (file + form overhead);
+# the JSON API and every other form keep the 1 MB guard.
+MAX_UPLOAD_MB = envint("TONGDAI_MAX_UPLOAD_MB", 10)
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+UPLOAD_PATH_PATTERNS = [r"^/cases/\d+/documents/$"]
 
 # Background jobs: SQLite-backed Huey in the embedded default, Redis when configured.
 REDIS_URL = envsecret("TONGDAI_REDIS_URL")
@@ -177,6 +190,24 @@ HUEY["immediate"] = envbool("TONGDAI_JOBS_IMMEDIATE", False)
 # Page sizes.
 CONTACT_PAGE_SIZE = envint("TONGDAI_CONTACT_PAGE_SIZE", 25)
 
+# Deadlines: hours an overdue deadline waits at the supervisor before the centre manager
+# is told (level 2). See tongdai.deadlines.
+TONGDAI_ESCALATION_LEVEL2_HOURS = envint("TONGDAI_ESCALATION_LEVEL2_HOURS", 2)
+
+# E-mail (notifications). No TONGDAI_SMTP_HOST: notifications stay in the app only.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = envstr("TONGDAI_SMTP_HOST", "")
+EMAIL_PORT = envint("TONGDAI_SMTP_PORT", 587)
+EMAIL_HOST_USER = envstr("TONGDAI_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = envsecret("TONGDAI_SMTP_PASSWORD") or ""
+EMAIL_USE_TLS = envbool("TONGDAI_SMTP_USE_TLS", True)
+EMAIL_TIMEOUT = envint("TONGDAI_SMTP_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = envstr("TONGDAI_EMAIL_FROM", "Tổng đài 111 <no-reply@localhost>")
+# Absolute address of this site, for links in e-mails (e.g. https://111.example.gov.vn).
+TONGDAI_BASE_URL = envstr("TONGDAI_BASE_URL", "")
+# Hours a partner has to acknowledge an urgent referral before the working group is told.
+TONGDAI_REFERRAL_ACK_HOURS = envint("TONGDAI_REFERRAL_ACK_HOURS", 2)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -190,6 +221,9 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         "uvicorn.access": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # PDF forms (tongdai.documents): WeasyPrint logs every layout step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # Huey: own handler (else run_huey adds a second one), start-up lines from the
         # consumer, but not a line per periodic task run every minute.
         "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},

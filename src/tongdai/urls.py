@@ -5,7 +5,14 @@ from tongdai.core import views as core_views
 
 urlpatterns = [
     path("", include("tongdai.contacts.urls")),
+    path("", include("tongdai.cases.urls")),
+    path("", include("tongdai.referrals.urls")),
+    path("", include("tongdai.trafficking.urls")),
+    path("", include("tongdai.protection.urls")),
+    path("", include("tongdai.deadlines.urls")),
+    path("", include("tongdai.notifications.urls")),
     path("", include("tongdai.accounts.urls")),
+    path("", include("tongdai.documents.urls")),
     path("api/v1/", api_v1.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

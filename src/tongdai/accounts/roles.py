@@ -27,6 +27,11 @@ class Perm(models.TextChoices):
     CONTACT_EDIT = "contact.edit"
     CONTACT_VIEW_AUDIT = "contact.view_audit"
     CONTACT_EXPORT = "contact.export"
+    CASE_VIEW = "case.view"
+    CASE_OPEN = "case.open"  # open a case from contacts, link contacts, add notes
+    CASE_EDIT = "case.edit"  # workflow steps, plans, referrals, support, closing
+    CASE_ACCESS = "case.access"  # assign the case manager, restrict, name who may open
+    REFERRAL_RECEIVE = "referral.receive"  # partner portal: act on referrals made to you
     USER_ADMIN = "user.admin"
 
 
@@ -40,18 +45,23 @@ PARTNER_ROLES = frozenset({Role.AGENCY_OFFICER, Role.COMMUNE_WORKER})
 OVERSIGHT_ROLES = frozenset({Role.SUPERVISOR, Role.CENTRE_MANAGER, Role.NATIONAL_ADMIN})
 
 PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.COUNSELLOR: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT}),
+    Role.COUNSELLOR: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT,
+                                Perm.CASE_VIEW, Perm.CASE_OPEN}),
     Role.SUPERVISOR: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT,
-                                Perm.CONTACT_VIEW_AUDIT, Perm.CONTACT_EXPORT}),
-    Role.CASE_MANAGER: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT}),
+                                Perm.CONTACT_VIEW_AUDIT, Perm.CONTACT_EXPORT,
+                                Perm.CASE_VIEW, Perm.CASE_OPEN, Perm.CASE_EDIT, Perm.CASE_ACCESS}),
+    Role.CASE_MANAGER: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT,
+                                  Perm.CASE_VIEW, Perm.CASE_OPEN, Perm.CASE_EDIT}),
     Role.CENTRE_MANAGER: frozenset({Perm.CONTACT_VIEW, Perm.CONTACT_VIEW_AUDIT,
-                                    Perm.CONTACT_EXPORT}),
+                                    Perm.CONTACT_EXPORT, Perm.CASE_VIEW, Perm.CASE_ACCESS}),
     Role.NATIONAL_ADMIN: frozenset({Perm.CONTACT_VIEW, Perm.CONTACT_VIEW_AUDIT,
-                                    Perm.CONTACT_EXPORT, Perm.USER_ADMIN}),
+                                    Perm.CONTACT_EXPORT, Perm.CASE_VIEW, Perm.CASE_ACCESS,
+                                    Perm.USER_ADMIN}),
     # Analysts work on aggregates and anonymised exports (issue 5), not on individual records.
     Role.ANALYST: frozenset(),
-    Role.AGENCY_OFFICER: frozenset(),
-    Role.COMMUNE_WORKER: frozenset(),
+    # Partners see referrals made to their agency or commune, never cases or contacts.
+    Role.AGENCY_OFFICER: frozenset({Perm.REFERRAL_RECEIVE}),
+    Role.COMMUNE_WORKER: frozenset({Perm.REFERRAL_RECEIVE}),
 }
 
 

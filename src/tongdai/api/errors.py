@@ -17,11 +17,18 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from tongdai.cases.services import CaseConflict, CaseForbidden, CaseInvalid, CaseNotFound
 from tongdai.contacts.services import (
     ContactConflict,
     ContactForbidden,
     ContactInvalid,
     ContactNotFound,
+)
+from tongdai.referrals.services import (
+    ReferralConflict,
+    ReferralForbidden,
+    ReferralInvalid,
+    ReferralNotFound,
 )
 
 # Where ninja says the value came from; our paths name the field only.
@@ -139,3 +146,11 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(AuthenticationError, on_unauthenticated)
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(RequestDataTooBig, on_too_big)
+    api.add_exception_handler(CaseInvalid, on_invalid)
+    api.add_exception_handler(CaseNotFound, on_not_found)
+    api.add_exception_handler(CaseForbidden, on_forbidden)
+    api.add_exception_handler(CaseConflict, on_conflict)
+    api.add_exception_handler(ReferralInvalid, on_invalid)
+    api.add_exception_handler(ReferralNotFound, on_not_found)
+    api.add_exception_handler(ReferralForbidden, on_forbidden)
+    api.add_exception_handler(ReferralConflict, on_conflict)

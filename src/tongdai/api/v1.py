@@ -10,7 +10,8 @@ from __future__ import annotations
 from ninja import NinjaAPI, Swagger
 from ninja.renderers import JSONRenderer
 
-from tongdai.api import contacts, errors, reference
+from tongdai.api import cases, contacts, errors, reference
+from tongdai.api import referrals as referrals_api
 from tongdai.api.auth import BearerToken
 
 
@@ -33,3 +34,5 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", contacts.router)
 api.add_router("/", reference.router)
+api.add_router("/", referrals_api.router)
+api.add_router("/", cases.router)

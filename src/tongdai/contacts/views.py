@@ -70,6 +70,8 @@ def _contact_or_404(request, pk: int) -> Contact:
 def home(request):
     """Start of a shift: a big "new contact" button, my drafts, the centre's latest."""
     user = request.user
+    if user.can(Perm.REFERRAL_RECEIVE):
+        return redirect("portal_inbox")  # partners work from the referrals made to them
     if not user.can(Perm.CONTACT_VIEW):
         return render(request, "contacts/home_later.html", {"nav": "home"})
     drafts = list(Contact.objects.drafts_of(user).select_related("kind")[:20])
