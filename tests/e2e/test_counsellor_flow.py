@@ -8,67 +8,12 @@ operator command ``tongdai user create``. Playwright drives Debian's Chromium.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.support.serving import run_cli, scratch_database_url, serving, wait_until_running
+from tests.e2e.conftest import choose, log_in
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-PASSWORD = "Tu-van-vien-111-an-toan"
-TIMEOUT_MS = 15_000
-
-
-@pytest.fixture(scope="module")
-def system(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does this)")
-    tmp = tmp_path_factory.mktemp("system")
-    with scratch_database_url() as database_url, \
-            serving(tmp, database_url, "--demo") as (process, port, log):
-        wait_until_running(process, port, log)
-        data = tmp / "data"
-        for username, centre in (("e2e.hn", "HN"), ("e2e.ag", "AG")):
-            run_cli(data, database_url, "user", "create", username, "--role", "counsellor",
-                    "--centre", centre, "--password-file", "-", "--full-name",
-                    "Tư vấn viên thử nghiệm", stdin=PASSWORD + "\n")
-        yield f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def context(browser, system):
-    ctx = browser.new_context(base_url=system, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-    ctx.set_default_timeout(TIMEOUT_MS)
-    yield ctx
-    ctx.close()
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(r"/$"))
-
-
-def choose(page, name: str, typed: str, option_text: str) -> None:
-    """Type into a diacritic-insensitive type-ahead and pick the option shown."""
-    page.fill(f"#id_{name}_input", typed)
-    page.locator(f"#id_{name}_listbox [role=option]", has_text=option_text).first.click()
-
 
 def test_counsellor_records_a_contact_in_vietnamese_and_finds_it_without_accents(context):
     page = context.new_page()
