@@ -30,10 +30,12 @@ def system(tmp_path_factory):
             serving(tmp, database_url, "--demo") as (process, port, log):
         wait_until_running(process, port, log)
         data = tmp / "data"
-        for username, centre in (("e2e.hn", "HN"), ("e2e.ag", "AG")):
-            run_cli(data, database_url, "user", "create", username, "--role", "counsellor",
+        for username, role, centre in (("e2e.hn", "counsellor", "HN"),
+                                       ("e2e.ag", "counsellor", "AG"),
+                                       ("e2e.cm", "case_manager", "HN")):
+            run_cli(data, database_url, "user", "create", username, "--role", role,
                     "--centre", centre, "--password-file", "-", "--full-name",
-                    "Tư vấn viên thử nghiệm", stdin=PASSWORD + "\n")
+                    "Cán bộ thử nghiệm", stdin=PASSWORD + "\n")
         # The demo's commune committee ("UBND <commune>") is the first commune of Hà Nội.
         code, name = run_cli(data, database_url, "shell", "-c", (
             "from tongdai.geo.models import Commune; "
