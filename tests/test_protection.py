@@ -336,7 +336,7 @@ def test_the_pages_record_steps_and_report_errors_and_conflicts(client, people, 
     ok = client.post(f"{url}first-assessment", {**post, "fa-version": cp_case.version})
     assert ok.status_code == 302 and _stage(cp_case) == Stage.NEEDS_ASSESSMENT
     stale = client.post(f"{url}needs-assessment", {"na-need_safety": "An toàn", "na-version": 1})
-    assert stale.status_code == 409 and "someone else" in stale.content.decode()
+    assert stale.status_code == 409 and "người khác" in stale.content.decode()
     out_of_order = client.post(f"{url}review", {"rv-decision": "close", "rv-reason": "x",
                                                 "rv-version": cp_case.version})
     assert out_of_order.status_code == 400 and b'id="page-errors"' in out_of_order.content

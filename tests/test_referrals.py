@@ -110,7 +110,7 @@ def test_a_child_of_seven_or_over_and_the_representative_must_both_consent(peopl
                     {}):
         with pytest.raises(ReferralInvalid) as exc:
             _send(people, net, consent=consent)
-        assert "life or health is in danger" in str(exc.value)
+        assert "tính mạng hoặc sức khỏe bị đe dọa" in str(exc.value)
     assert not Referral.objects.exists()
     assert _send(people, net, consent={"child": True, "representative": True}).child_age == 9
 

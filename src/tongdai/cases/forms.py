@@ -12,12 +12,12 @@ from tongdai.accounts.roles import CENTRE_ROLES, Perm
 from tongdai.cases.models import Case, CaseStatus, CaseType
 from tongdai.cases.services import ADDABLE_ROLES, CaseFilter
 from tongdai.contacts.models import Sex
+from tongdai.core.ids import MAX_ID
 
 EVERY = ("", gettext_lazy("All"))
 NUMBER_ERRORS = {"invalid": gettext_lazy("Not a valid number."),
                  "min_value": gettext_lazy("Not a valid number."),
                  "max_value": gettext_lazy("Not a valid number.")}
-MAX_ID = 2**63 - 1
 
 
 def _id_field(**kwargs) -> forms.IntegerField:

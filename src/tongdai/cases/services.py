@@ -32,6 +32,7 @@ from tongdai.cases.models import (
     Sensitivity,
 )
 from tongdai.contacts.models import Contact
+from tongdai.core.ids import safe_id as _safe_id
 from tongdai.core.text import fold
 
 NOTE_LIMIT = 20_000
@@ -68,12 +69,6 @@ FIRST_STAGE = {
 }
 
 
-def _safe_id(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def case_event(case: Case, actor, kind: str, text: str = "", **data: Any) -> CaseEvent:

@@ -22,6 +22,7 @@ from tongdai.accounts.roles import Perm
 from tongdai.audit.models import Action
 from tongdai.audit.services import audit_record
 from tongdai.contacts.models import AgeGroup, Channel, Contact, ContactTopic, Sex, Status, Subject
+from tongdai.core.ids import safe_id as _safe_id
 from tongdai.core.phones import InvalidPhone, looks_like_phone, normalize_phone
 from tongdai.core.text import fold, search_terms
 from tongdai.geo.models import Commune, Country, Province
@@ -502,12 +503,6 @@ def _locked_for_edit(actor, contact_id: int) -> Contact:
     return contact
 
 
-def _safe_id(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 # --------------------------------------------------------------------------- reads

@@ -42,10 +42,10 @@ from tongdai.contacts.services import (
     contact_search,
     contact_update,
 )
+from tongdai.core.ids import MAX_ID as MAX_PK
 from tongdai.core.phones import InvalidPhone, looks_like_phone, normalize_phone
 from tongdai.geo.models import Commune, Province
 
-MAX_PK = 2**63 - 1
 #: Times a lenient draft save retries without the fields the service refused.
 DRAFT_RETRIES = 4
 HOME_RECENT = 10

@@ -37,6 +37,7 @@ from tongdai.cases.services import (
     case_get_for,
     case_lock_for_edit,
 )
+from tongdai.core.ids import safe_id as _safe_id
 from tongdai.documents.models import Attachment, AttachmentKind
 from tongdai.documents.sniff import ALLOWED, sniff
 
@@ -60,12 +61,6 @@ class AttachmentNotFound(CaseNotFound):
     """No attachment with that id within the user's reach."""
 
 
-def _safe_id(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def clean_name(raw) -> str:

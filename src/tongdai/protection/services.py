@@ -43,6 +43,7 @@ from tongdai.cases.services import (
     case_lock_for_edit,
     case_touch,
 )
+from tongdai.core.ids import safe_id as _safe_pk
 from tongdai.protection.models import (
     RISK_CRITERIA,
     RISK_ORDER,
@@ -248,12 +249,6 @@ def _lock_for_partner(actor, case_id, referral_id, version) -> tuple[Case, int]:
     return case, referral.pk
 
 
-def _safe_pk(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _version(value) -> int | None:

@@ -36,6 +36,7 @@ from tongdai.cases.services import (
     case_lock_for_edit,
     case_touch,
 )
+from tongdai.core.ids import safe_id as _safe_id
 from tongdai.core.text import fold
 from tongdai.geo.models import Commune
 from tongdai.referrals.models import (
@@ -84,12 +85,6 @@ class ReferralConflict(Exception):
     """Stale version, or a step out of order for the referral's current status."""
 
 
-def _safe_id(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _text(value, field: str, *, required: bool = False) -> str:

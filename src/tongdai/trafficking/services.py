@@ -42,6 +42,7 @@ from tongdai.cases.services import (
     case_lock_for_edit,
     case_touch,
 )
+from tongdai.core.ids import safe_id as _safe_id
 from tongdai.geo.models import Country
 from tongdai.taxonomy.models import Topic
 from tongdai.trafficking import regimes
@@ -125,12 +126,6 @@ def _deadline_cancel(case: Case, kind: str, actor, ref: str = "") -> None:
 # --------------------------------------------------------------------------- checks
 
 
-def _safe_id(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _stage_label(stage: str) -> str:
