@@ -360,3 +360,35 @@ def test_demo_directory_has_a_police_unit_and_a_shelter_per_province_and_is_idem
     commune = Commune.objects.filter(province_id="01").order_by("code").first()
     assert Agency.objects.get(type="commune_committee").profile.commune == commune
     assert set(WorkingGroupMember.objects.values_list("agency_type", flat=True)) == set(AgencyType.values)
+
+
+def test_an_unacknowledged_urgent_referral_escalates_to_the_working_group_on_time(people, net, settings):
+    from tongdai.deadlines.services import deadlines_escalate_due
+    from tongdai.notifications.models import Notification
+
+    settings.TONGDAI_REFERRAL_ACK_HOURS = 2
+    WorkingGroupMember.objects.create(agency_type="police", user=people.hn_super)
+    with time_machine.travel(T0, tick=False):
+        _send(people, net)
+    told = Notification.objects.filter(user=people.hn_super)
+    before = told.count()
+    with time_machine.travel(T0 + datetime.timedelta(hours=1, minutes=59), tick=False):
+        deadlines_escalate_due()
+    assert told.count() == before  # not yet due
+    with time_machine.travel(T0 + datetime.timedelta(hours=2, minutes=1), tick=False):
+        assert deadlines_escalate_due() == 1
+        deadlines_escalate_due()  # the sweep runs again five minutes later: nothing new
+    assert told.count() == before + 1
+    assert net.case.number in told.latest("id").text
+
+
+def test_an_acknowledged_urgent_referral_never_escalates(people, net, settings):
+    from tongdai.deadlines.services import deadlines_escalate_due
+
+    settings.TONGDAI_REFERRAL_ACK_HOURS = 2
+    with time_machine.travel(T0, tick=False):
+        referral = _send(people, net)
+    with time_machine.travel(T0 + datetime.timedelta(minutes=40), tick=False):
+        referral_step(people.police, referral.pk, "acknowledge", via="test")
+    with time_machine.travel(T0 + datetime.timedelta(hours=3), tick=False):
+        assert deadlines_escalate_due() == 0
