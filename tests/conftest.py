@@ -26,6 +26,12 @@ from django.core.management import call_command
 PASSWORD = "Mat-khau-thu-nghiem-2026"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: they are the slowest, and their session-long Chromium keeps an
+    event loop in the main thread that other tests need not share."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Argon2 costs ~100 MB and tens of ms per hash by design; tests create many users.

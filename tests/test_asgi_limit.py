@@ -1,9 +1,9 @@
 """The ASGI entry point refuses oversized bodies while they stream, before Django spools them."""
 
-import asyncio
 
 from django.conf import settings
 
+from tests.support.asgi import run_asgi
 from tongdai.asgi import application
 
 MB = 1024 * 1024
@@ -27,7 +27,7 @@ def _run(chunks_total: int, chunk: int = 64 * 1024):
              "query_string": b"", "root_path": "",
              "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
              "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000)}
-    asyncio.run(application(scope, receive, send))
+    run_asgi(application(scope, receive, send))
     return sent, state["read"]
 
 

@@ -1,7 +1,6 @@
 """Upload size: the upload endpoint takes files up to TONGDAI_MAX_UPLOAD_MB; every other
 endpoint keeps the 1 MB body limit, also over ASGI."""
 
-import asyncio
 import json
 
 import pytest
@@ -10,6 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from tests.support.asgi import run_asgi
 from tongdai.asgi import application
 from tongdai.cases.services import case_open
 from tongdai.core.middleware import body_limit_for
@@ -101,7 +101,7 @@ def _asgi(path: str, total: int, declare_length: bool):
              "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
              "root_path": "", "headers": headers,
              "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000)}
-    asyncio.run(application(scope, receive, send))
+    run_asgi(application(scope, receive, send))
     return sent, state["read"]
 
 

@@ -7,7 +7,7 @@ import datetime
 import pytest
 import time_machine
 
-from tests.support.referrals import CALLER_PHONE_DIGITS, CHILD_NAME, net_fixture, send_data  # noqa: F401
+from tests.support.referrals import CHILD_NAME, net_fixture, send_data, shows_caller_phone  # noqa: F401
 from tongdai.audit.models import AuditEvent
 from tongdai.cases.models import CasePerson, EventKind
 from tongdai.cases.services import case_close
@@ -139,7 +139,7 @@ def test_the_snapshot_holds_only_the_shared_fields_frozen_at_sending(people, net
     CasePerson.objects.filter(case=net.case).update(age=10)
     referral.refresh_from_db()
     assert referral.snapshot == {"case_number": net.case.number,
-                                 "fields": {"child_age": 9, "child_sex": "female"}}
+                                 "fields": {"child_age": 9, "child_sex": "Nữ"}}
     assert CHILD_NAME not in str(referral.snapshot)
     named = _send(people, net, share=["child_name"])
     assert named.snapshot["fields"] == {"child_name": CHILD_NAME}
@@ -152,7 +152,7 @@ def test_the_reporter_contact_is_shared_only_if_the_caller_agreed(people, net, m
     net.contact.caller_consent_share = True
     net.contact.save(update_fields=["caller_consent_share"])
     referral = _send(people, net, share=["reporter_contact"])
-    assert CALLER_PHONE_DIGITS in str(referral.snapshot)
+    assert shows_caller_phone(str(referral.snapshot))
 
 
 def test_unknown_share_codes_are_refused(people, net):
@@ -392,3 +392,10 @@ def test_an_acknowledged_urgent_referral_never_escalates(people, net, settings):
         referral_step(people.police, referral.pk, "acknowledge", via="test")
     with time_machine.travel(T0 + datetime.timedelta(hours=3), tick=False):
         assert deadlines_escalate_due() == 0
+
+
+def test_the_snapshot_reads_in_vietnamese_not_codes(people, net):
+    referral = _send(people, net, share=["case_type", "child_sex"])
+    fields = referral.snapshot["fields"]
+    assert fields["case_type"] == "Bảo vệ trẻ em"
+    assert fields["child_sex"] in {"Nữ", "Nam", "Chưa rõ", "Khác"}

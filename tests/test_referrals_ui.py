@@ -33,7 +33,7 @@ def test_preview_shows_what_the_partner_will_see_and_stores_nothing(client, peop
     html = response.content.decode()
     assert 'id="share-preview"' in html and not Referral.objects.exists()
     preview = html.split('id="share-preview"')[1].split("</div>")[0]
-    assert "female" in preview and CHILD_NAME not in preview
+    assert "Nữ" in preview and CHILD_NAME not in preview
 
 
 def test_sending_from_the_page_creates_the_referral(client, people, net):

@@ -19,6 +19,11 @@ from tests.conftest import _make_user
 
 CHILD_NAME = "Đặng Thị Bình"
 CALLER_PHONE_DIGITS = "912345678"
+
+
+def shows_caller_phone(text: str) -> bool:
+    """The caller's number appears in ``text`` in any way it is written (E.164 or 0912 345 678)."""
+    return any(form in text for form in ("912345678", "912 345 678", "912.345.678"))
 CALLER_NAME = "Nguyễn Văn Ấn"
 
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tongdai.accounts.models import Agency, AgencyType, User
@@ -37,6 +37,7 @@ from tongdai.cases.services import (
     case_touch,
 )
 from tongdai.core.ids import safe_id as _safe_id
+from tongdai.core.phones import display_phone
 from tongdai.core.text import fold
 from tongdai.geo.models import Commune
 from tongdai.referrals.models import (
@@ -198,19 +199,28 @@ def _child(case) -> CasePerson | None:
 
 def _consenting_reporters(case) -> list[dict]:
     """Callers who agreed that their details be shared with agencies."""
-    return [{"name": c.caller_name, "phone": c.caller_phone}
+    return [{"name": c.caller_name, "phone": display_phone(c.caller_phone)}
             for c in case.contacts.filter(caller_consent_share=True, caller_anonymous=False)
             if c.caller_name or c.caller_phone]
 
 
 def share_values(case) -> dict[str, object]:
-    """Every value the sender could choose to share, by ``ShareField`` code (the preview)."""
+    """Every value the sender could choose to share, by ``ShareField`` code (the preview).
+
+    Values are what a person reads, in Vietnamese whatever the sender's own language: the
+    snapshot is the record of what was disclosed to a Vietnamese agency, frozen at sending.
+    """
+    with translation.override("vi"):
+        return _share_values(case)
+
+
+def _share_values(case) -> dict[str, object]:
     child = _child(case)
-    values: dict[str, object] = {ShareField.CASE_TYPE: case.type}
+    values: dict[str, object] = {ShareField.CASE_TYPE: str(case.get_type_display())}
     if child is not None:
         values[ShareField.CHILD_NAME] = child.name
-        values[ShareField.CHILD_AGE] = child.age if child.age is not None else child.get_age_group_display()
-        values[ShareField.CHILD_SEX] = child.sex
+        values[ShareField.CHILD_AGE] = child.age if child.age is not None else str(child.get_age_group_display())
+        values[ShareField.CHILD_SEX] = str(child.get_sex_display())
         if child.country_id:
             values[ShareField.CHILD_LOCATION] = str(child.country)
         else:

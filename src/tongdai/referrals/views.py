@@ -116,6 +116,8 @@ def case_referrals(request, pk: int):
                 messages.success(request, _("Referral sent."))
                 return redirect("case_referrals", case.pk)
         preview = referral_preview(case, [s for s in form["share"] if s in ShareField.values])
+        labels = dict(ShareField.choices)
+        preview["rows"] = [(code, labels[code], value) for code, value in preview["fields"].items()]
     return render(request, "referrals/case_referrals.html", _case_context(request, case, form, preview, errors),
                   status=status)
 
