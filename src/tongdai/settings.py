@@ -175,7 +175,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # the JSON API and every other form keep the 1 MB guard.
 MAX_UPLOAD_MB = envint("TONGDAI_MAX_UPLOAD_MB", 10)
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
-UPLOAD_PATH_PATTERNS = [r"^/cases/\d+/documents/$"]
+UPLOAD_PATH_PATTERNS = [r"^/cases/\d+/documents/$", r"^/portal/referrals/\d+/files/$"]
 
 # Background jobs: SQLite-backed Huey in the embedded default, Redis when configured.
 REDIS_URL = envsecret("TONGDAI_REDIS_URL")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,16 +29,22 @@ class AttachmentKind(models.TextChoices):
 
 class AttachmentQuerySet(models.QuerySet):
     def visible_to(self, user) -> AttachmentQuerySet:
-        """Attachments ``user`` may open: those of cases within their reach
-        (``Case.objects.visible_to``: restricted cases only for named people), not deleted.
-
-        Partners (agency officers, commune workers) and analysts reach no case, so no
-        attachment. Sharing chosen attachments on a referral is a later step (the referral
-        will name them; this rule will gain a second branch). Object twin:
-        ``Attachment.is_visible_to``.
+        """Attachments ``user`` may open, not deleted, and either
+        - of a case within their reach (``Case.objects.visible_to``: restricted cases only
+          for named people), or
+        - uploaded or shared through a referral ``user`` can see
+          (``Referral.objects.visible_to``: a partner sees their agency's referrals, not
+          revoked ones).
+        Partners (agency officers, commune workers) reach no case, so they get only the
+        second branch; analysts get nothing. Object twin: ``Attachment.is_visible_to``.
         """
-        return self.filter(deleted_at__isnull=True,
-                           case__in=Case.objects.visible_to(user).values("pk"))
+        from tongdai.referrals.models import Referral, ReferralAttachment
+
+        referrals = Referral.objects.visible_to(user).values("pk")
+        shared = ReferralAttachment.objects.filter(referral__in=referrals).values("attachment_id")
+        return self.filter(Q(case__in=Case.objects.visible_to(user).values("pk"))
+                           | Q(referral__in=referrals) | Q(pk__in=shared),
+                           deleted_at__isnull=True)
 
 
 class Attachment(models.Model):
@@ -54,6 +61,10 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # Set when a partner uploaded the file through this referral (the hotline sees it on
+    # the case; the partner sees it on the referral). Null for hotline uploads.
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="uploads")
     # Soft delete: hidden from everyone, file kept for the retention period (operations.md).
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
@@ -70,7 +81,10 @@ class Attachment(models.Model):
 
     def is_visible_to(self, user) -> bool:
         """Object twin of ``AttachmentQuerySet.visible_to``; keep the two rules identical."""
-        return self.deleted_at is None and self.case.is_visible_to(user)
+        if self.deleted_at is not None:
+            return False
+        return (self.case.is_visible_to(user)
+                or type(self).objects.visible_to(user).filter(pk=self.pk).exists())
 
     @property
     def previewable(self) -> bool:

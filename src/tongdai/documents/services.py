@@ -4,6 +4,9 @@ Who may do what (reach is always the case's: ``Case.objects.visible_to``):
 - list and download attachments: anyone who can open the case (``CASE_VIEW``);
 - attach a file: ``CASE_OPEN`` (counsellors attach the photo or scan a caller sends);
 - delete (soft) an attachment: its uploader, or anyone with ``CASE_EDIT``;
+- partners (``REFERRAL_RECEIVE``) add files through a referral they can see
+  (``referral_attachment_add``) and open those, plus the case files the hotline shared
+  with that referral (``referral_attachment_share``): one rule, ``Attachment.objects.visible_to``;
 - print a Decree 56 form as PDF: anyone who can open the case; every print is audited
   (EXPORT) and written on the timeline, because a printed form leaves the system.
 Outside reach is always "not found" (404), audited as a refusal.
@@ -21,6 +24,7 @@ from typing import IO
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -119,33 +123,139 @@ def _checked(uploaded_file, kind, description) -> tuple[dict, dict[str, str]]:
             "content_type": file_type.content_type, "extension": file_type.extension}, {}
 
 
+def _store(actor, case, uploaded_file, kind, description, *, referral=None, request=None,
+           via: str = "ui") -> Attachment:
+    """The one way a file becomes an attachment (hotline or partner upload): same checks,
+    random storage name, timeline line (ids only) and audit. Call inside the caller's
+    transaction, with ``case`` locked; the file is removed again if anything fails after
+    it was written."""
+    fields, errors = _checked(uploaded_file, kind, description)
+    if errors:
+        raise AttachmentInvalid(errors)
+    stored = default_storage.save(f"cases/{case.pk}/{uuid.uuid4().hex}.{fields['extension']}",
+                                  uploaded_file)
+    try:
+        attachment = Attachment.objects.create(case=case, stored_name=stored, uploaded_by=actor,
+                                               referral=referral, **fields)
+        via_referral = {"referral": referral.pk} if referral is not None else {}
+        # The shown name stays off the timeline for partner uploads: only ids leave it.
+        text = attachment.original_name if referral is None else ""
+        case_event(case, actor, EventKind.DOCUMENT, text, attachment=attachment.pk,
+                   action="added", file_kind=attachment.kind, **via_referral)
+        audit_record(actor, Action.CREATE, obj=attachment, request=request, via=via,
+                     detail={"case": case.pk, "type": attachment.extension,
+                             "size": attachment.size, **via_referral})
+    except BaseException:
+        default_storage.delete(stored)
+        raise
+    return attachment
+
+
+def _unstore_on_rollback(attachment_ref: list) -> None:
+    """Remove a stored file whose row was rolled back (see ``attachment_add``)."""
+    for attachment in attachment_ref:
+        default_storage.delete(attachment.stored_name)
+
+
 def attachment_add(actor, case_id, uploaded_file, kind: str, description: str = "", *,
                    request=None, via: str = "ui") -> Attachment:
     """Attach a file to an open case. The file is stored under a random name; if anything
     fails after it was written, it is removed again. The case version is not bumped: a file
     arriving must not invalidate someone's open edit form."""
     with audited_refusal(actor, case_id, "attachment_add", request=request, via=via):
-        stored = None
+        written: list[Attachment] = []
         try:
             with transaction.atomic():
                 case = case_lock_for_edit(actor, case_id, perm=Perm.CASE_OPEN)
-                fields, errors = _checked(uploaded_file, kind, description)
-                if errors:
-                    raise AttachmentInvalid(errors)
-                stored = default_storage.save(
-                    f"cases/{case.pk}/{uuid.uuid4().hex}.{fields['extension']}", uploaded_file)
-                attachment = Attachment.objects.create(case=case, stored_name=stored,
-                                                       uploaded_by=actor, **fields)
-                case_event(case, actor, EventKind.DOCUMENT, attachment.original_name,
-                           attachment=attachment.pk, action="added", file_kind=attachment.kind)
-                audit_record(actor, Action.CREATE, obj=attachment, request=request, via=via,
-                             detail={"case": case.pk, "type": attachment.extension,
-                                     "size": attachment.size})
-                return attachment
+                written.append(_store(actor, case, uploaded_file, kind, description,
+                                      request=request, via=via))
+                return written[0]
         except BaseException:
-            if stored:
-                default_storage.delete(stored)
+            _unstore_on_rollback(written)
             raise
+
+
+# --------------------------------------------------------------------------- referrals
+
+#: Referral statuses in which nothing more may be uploaded or shared.
+_REFERRAL_ENDED = ("revoked", "closed")
+
+
+def _referral_refused(actor, referral_id, attempt, request, via) -> AttachmentNotFound:
+    audit_record(actor, Action.DENIED, object_type="referral", object_id=_safe_id(referral_id),
+                 request=request, via=via, detail={"attempt": attempt})
+    return AttachmentNotFound()
+
+
+def _referral_ended(referral) -> AttachmentInvalid:
+    return AttachmentInvalid({"file": _("This referral is %(status)s; no more files.") % {
+        "status": referral.get_status_display().lower()}}, status=409)
+
+
+def referral_attachment_add(actor, referral_id, uploaded_file, kind: str, description: str = "",
+                            *, request=None, via: str = "ui") -> Attachment:
+    """A partner (``REFERRAL_RECEIVE``) adds a file to a referral of their agency that is
+    neither revoked nor closed. Same checks and storage as ``attachment_add``; the file
+    belongs to the referral's case, so the hotline sees it there. Outside reach: 404."""
+    from tongdai.referrals.models import Referral
+
+    pk = _safe_id(referral_id)
+    written: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            referral = (Referral.objects.visible_to(actor).select_for_update(of=("self",))
+                        .select_related("case").filter(pk=pk).first()) if pk else None
+            if referral is None or not actor.can(Perm.REFERRAL_RECEIVE):
+                raise _referral_refused(actor, referral_id, "referral_attachment_add", request, via)
+            if referral.status in _REFERRAL_ENDED:
+                raise _referral_ended(referral)
+            written.append(_store(actor, referral.case, uploaded_file, kind, description,
+                                  referral=referral, request=request, via=via))
+            return written[0]
+    except BaseException:
+        _unstore_on_rollback(written)
+        raise
+
+
+def referral_attachment_share(actor, referral_id, attachment_id, *, request=None,
+                              via: str = "ui"):
+    """Hotline staff who may work on the case (``CASE_OPEN``, as for sending referrals)
+    share one of its attachments with the referral's agency. Idempotent: sharing twice
+    keeps one row. The attachment must belong to the referral's case."""
+    from tongdai.referrals.models import Referral, ReferralAttachment
+
+    pk = _safe_id(referral_id)
+    found = (Referral.objects.visible_to(actor).filter(pk=pk).values_list("case_id", flat=True)
+             .first()) if pk else None
+    if found is None or not actor.can(Perm.CASE_VIEW):
+        raise _referral_refused(actor, referral_id, "referral_attachment_share", request, via)
+    with audited_refusal(actor, found, "referral_attachment_share", request=request, via=via), \
+            transaction.atomic():
+        case = case_lock_for_edit(actor, found, perm=Perm.CASE_OPEN, allow_closed=True)
+        referral = Referral.objects.select_for_update(of=("self",)).get(pk=pk)
+        if referral.status in _REFERRAL_ENDED:
+            raise _referral_ended(referral)
+        attachment = Attachment.objects.filter(pk=_safe_id(attachment_id), case=case,
+                                               deleted_at__isnull=True).first()
+        if attachment is None:
+            raise AttachmentInvalid({"attachment": _("Choose a file of this case.")})
+        share, created = ReferralAttachment.objects.get_or_create(
+            referral=referral, attachment=attachment, defaults={"shared_by": actor})
+        if created:
+            case_event(case, actor, EventKind.DOCUMENT, attachment=attachment.pk,
+                       referral=referral.pk, action="shared")
+            audit_record(actor, Action.CREATE, obj=share, request=request, via=via,
+                         detail={"case": case.pk, "referral": referral.pk,
+                                 "attachment": attachment.pk})
+        return share
+
+
+def referral_attachments(actor, referral) -> list[Attachment]:
+    """The files of a referral the actor already opened: the partner's uploads through it
+    and the case files the hotline shared with it (within the actor's reach)."""
+    return list(Attachment.objects.visible_to(actor)
+                .filter(Q(referral=referral) | Q(shares__referral=referral))
+                .select_related("uploaded_by").distinct())
 
 
 def attachment_list(actor, case_id, *, request=None, via: str = "ui") -> tuple[Case, list[Attachment]]:

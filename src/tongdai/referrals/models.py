@@ -272,3 +272,22 @@ class ReferralNote(models.Model):
 
     def __str__(self) -> str:
         return f"note {self.pk} on referral {self.referral_id}"
+
+
+class ReferralAttachment(models.Model):
+    """A case attachment the hotline shared with the referral's agency. The partner may then
+    open it (``Attachment.objects.visible_to``); nothing else of the case files leaves."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="shared_files")
+    attachment = models.ForeignKey("documents.Attachment", on_delete=models.CASCADE,
+                                   related_name="shares")
+    shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    shared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["shared_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["referral", "attachment"],
+                                               name="referral_attachment_once")]
+
+    def __str__(self) -> str:
+        return f"attachment {self.attachment_id} shared on referral {self.referral_id}"

@@ -9,6 +9,8 @@ urlpatterns = [
          name="case_referral_action"),
     path("portal/", views.portal_inbox, name="portal_inbox"),
     path("portal/referrals/<int:pk>/", views.portal_referral, name="portal_referral"),
+    path("portal/referrals/<int:pk>/files/", views.portal_referral_upload,
+         name="portal_referral_upload"),
     path("portal/referrals/<int:pk>/<slug:action>/", views.portal_referral_action,
          name="portal_referral_action"),
 ]

@@ -8,6 +8,7 @@ without JavaScript: plain forms, POST then redirect.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,7 +20,15 @@ from django.views.decorators.http import require_POST
 
 from tongdai.accounts.models import AgencyType
 from tongdai.accounts.roles import Perm
-from tongdai.cases.services import CaseNotFound, case_get_for
+from tongdai.cases.services import CaseForbidden, CaseInvalid, CaseNotFound, case_get_for
+from tongdai.documents.forms import AttachmentForm
+from tongdai.documents.services import (
+    AttachmentInvalid,
+    attachment_list,
+    referral_attachment_add,
+    referral_attachment_share,
+    referral_attachments,
+)
 from tongdai.geo.models import Province
 from tongdai.referrals.models import Outcome, ReferralStatus, Service, ShareField
 from tongdai.referrals.services import (
@@ -50,7 +59,7 @@ REFUSALS = (ReferralInvalid, ReferralConflict, ReferralForbidden)
 
 
 def _refusal_message(exc: Exception) -> str:
-    if isinstance(exc, ReferralInvalid):
+    if isinstance(exc, (ReferralInvalid, CaseInvalid)):
         return " ".join(exc.errors.values())
     return str(exc) or _("You do not have access to this page.")
 
@@ -129,12 +138,15 @@ def _case_context(request, case, form, preview, errors) -> dict:
     values = share_values(case)
     referrals = referrals_of_case(request.user, case)
     audit_list(request.user, referrals, request=request)
+    for referral in referrals:
+        referral.files = referral_attachments(request.user, referral)
+    _case, case_files = attachment_list(request.user, case.pk, request=request)
     return {
         "nav": "cases", "case": case, "referrals": referrals, "agencies": agencies, "flt": flt,
         "search_errors": search_errors, "form": form, "preview": preview, "errors": errors,
         "share_options": [(code, label, values.get(code)) for code, label in ShareField.choices],
         "can_send": request.user.can(SEND_PERM) and case.is_open, "child": child,
-        "outcomes": Outcome.choices, **_choices(),
+        "outcomes": Outcome.choices, "case_files": case_files, **_choices(),
     }
 
 
@@ -156,7 +168,9 @@ def _send_data(post) -> dict:
 def case_referral_action(request, pk: int, rid: int, action: str):
     """Revoke, close or message a referral from the hotline side."""
     try:
-        if action == "message":
+        if action == "share-file":
+            _share_file(request, rid)
+        elif action == "message":
             referral_message(request.user, rid, request.POST.get("text", ""), request=request)
         elif action in ("revoke", "close"):
             referral_step(request.user, rid, action, version=request.POST.get("version"),
@@ -168,6 +182,19 @@ def case_referral_action(request, pk: int, rid: int, action: str):
     except REFUSALS as exc:
         messages.error(request, _refusal_message(exc))
     return redirect(reverse("case_referrals", args=[pk]) + f"#referral-{rid}")
+
+
+def _share_file(request, rid: int) -> None:
+    """Share one case attachment with the referral's agency (errors become messages)."""
+    try:
+        referral_attachment_share(request.user, rid, request.POST.get("attachment"),
+                                  request=request)
+    except CaseNotFound:
+        raise Http404 from None
+    except (CaseInvalid, CaseForbidden) as exc:
+        messages.error(request, _refusal_message(exc))
+    else:
+        messages.success(request, _("The file was shared with the partner."))
 
 
 # --------------------------------------------------------------------------- portal
@@ -193,19 +220,46 @@ def portal_inbox(request):
 
 
 @login_required
-def portal_referral(request, pk: int):
-    """One referral: only the snapshot, reason, urgency, steps, messages and notes."""
+def portal_referral(request, pk: int, *, form=None, status: int = 200):
+    """One referral: only the snapshot, reason, urgency, steps, messages, notes and the
+    files of the referral (the partner's uploads and those the hotline shared)."""
     _require_partner(request.user)
     try:
         referral = referral_get_for(request.user, pk, request=request)
     except ReferralNotFound:
         raise Http404 from None
     return render(request, "portal/referral.html", {
+        "files": referral_attachments(request.user, referral), "upload_form": form or AttachmentForm(),
+        "can_upload": referral.status not in (ReferralStatus.REVOKED, ReferralStatus.CLOSED),
+        "max_upload_mb": settings.MAX_UPLOAD_MB,
         "nav": "portal", "r": referral, "fields": _snapshot_rows(referral.snapshot),
         "outcomes": Outcome.choices, "steps": referral.steps.all(),
         "messages_list": referral.messages.all(), "notes": referral.notes.all(),
         "can_assess": referral.agency.type == AgencyType.COMMUNE_COMMITTEE
-        and referral.status in ASSESSABLE})
+        and referral.status in ASSESSABLE}, status=status)
+
+
+@login_required
+@require_POST
+def portal_referral_upload(request, pk: int):
+    """The partner's upload form (multipart, no JavaScript); errors re-show the page."""
+    _require_partner(request.user)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return portal_referral(request, pk, form=form, status=400)
+    data = form.cleaned_data
+    try:
+        referral_attachment_add(request.user, pk, data.get("file"), data["kind"],
+                                data.get("description", ""), request=request)
+    except CaseNotFound:
+        raise Http404 from None
+    except CaseInvalid as exc:
+        for key, message in exc.errors.items():
+            form.add_error(key if key in form.fields else None, message)
+        return portal_referral(request, pk, form=form,
+                               status=exc.status if isinstance(exc, AttachmentInvalid) else 400)
+    messages.success(request, _("The file was added to the referral."))
+    return redirect("portal_referral", pk)
 
 
 def _snapshot_rows(snapshot: dict) -> list[tuple[str, object]]:
