@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "tongdai.referrals",
     "tongdai.protection",
     "tongdai.documents",
+    "tongdai.channels",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +208,13 @@ DEFAULT_FROM_EMAIL = envstr("TONGDAI_EMAIL_FROM", "Tổng đài 111 <no-reply@lo
 TONGDAI_BASE_URL = envstr("TONGDAI_BASE_URL", "")
 # Hours a partner has to acknowledge an urgent referral before the working group is told.
 TONGDAI_REFERRAL_ACK_HOURS = envint("TONGDAI_REFERRAL_ACK_HOURS", 2)
+
+# Messaging channels (tongdai.channels): a channel whose secrets are unset refuses its
+# webhook with 503.
+TONGDAI_ZALO_APP_ID = envsecret("TONGDAI_ZALO_APP_ID") or ""
+TONGDAI_ZALO_OA_SECRET = envsecret("TONGDAI_ZALO_OA_SECRET") or ""
+TONGDAI_MESSENGER_APP_SECRET = envsecret("TONGDAI_MESSENGER_APP_SECRET") or ""
+TONGDAI_MESSENGER_VERIFY_TOKEN = envsecret("TONGDAI_MESSENGER_VERIFY_TOKEN") or ""
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("tongdai.notifications.urls")),
     path("", include("tongdai.accounts.urls")),
     path("", include("tongdai.documents.urls")),
+    path("", include("tongdai.channels.urls")),
     path("api/v1/", api_v1.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,133 @@
+"""Messaging channels (Zalo Official Account, Facebook Messenger): a durable inbox of raw
+provider events, and the conversations and messages made from them.
+
+Flow: a webhook verifies the provider's signature, writes the raw event to
+``InboundEvent`` and only then answers 200; a worker job (``tongdai.channels.tasks``)
+turns the stored event into a ``Conversation`` and a ``Message``. Writes go through
+``tongdai.channels.services``.
+
+Access: these rows hold personal data (what a child wrote). No view or API reads them yet;
+when one does (``/api/v1/conversations``, issue 4) it must filter by the user's centre
+the way ``Contact.objects.visible_to`` does.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tongdai.accounts.models import Centre
+from tongdai.contacts.models import Channel
+
+
+class Provider(models.TextChoices):
+    ZALO = "zalo", _("Zalo Official Account")
+    MESSENGER = "messenger", _("Facebook Messenger")
+
+
+#: The contact channel a provider's conversations belong to.
+PROVIDER_CHANNEL = {Provider.ZALO: Channel.ZALO, Provider.MESSENGER: Channel.FACEBOOK}
+
+
+class InboundEvent(models.Model):
+    """One event received from a provider, stored before the provider is answered.
+
+    ``(provider, provider_event_id)`` is the idempotency key: a provider that re-sends the
+    same event (it does, on timeouts) finds the row already there and nothing new is made.
+    Zalo: the message's ``msg_id``, or the SHA-256 of the raw body for events without a
+    message (``follow``). Messenger: ``message.mid``, or the SHA-256 of the messaging item.
+    ``raw`` is the payload as received (UTF-8 text), parsed again by the worker.
+    """
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    provider_event_id = models.CharField(max_length=200)
+    raw = models.TextField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)  # class name only: no payload
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "provider_event_id"],
+                                    name="channels_inbound_event_once"),
+        ]
+        indexes = [models.Index(fields=["processed_at", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.provider_event_id}"
+
+
+class ConversationStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+
+
+class Conversation(models.Model):
+    """A chat with one person on one channel, from the first message until closed.
+
+    ``provider_user_id`` is the sender id given by the provider (Zalo ``sender.id``,
+    Messenger page-scoped ``sender.id``), stored as given: a pseudonymous id, not a phone
+    number. ``centre``: until routing exists every conversation goes to the national centre
+    (HN, ``Centre.is_national``); routing by province and overflow come with the queue.
+    """
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    provider_user_id = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=ConversationStatus.choices,
+                              default=ConversationStatus.WAITING)
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="conversations")
+    started_at = models.DateTimeField(default=timezone.now)
+    last_message_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "provider_user_id", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} conversation {self.pk}"
+
+
+class Direction(models.TextChoices):
+    IN = "in", _("Received")
+    OUT = "out", _("Sent")
+
+
+class MessageKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    IMAGE = "image", _("Image")
+    FILE = "file", _("File")
+    LOCATION = "location", _("Location")
+    OTHER = "other", _("Other")
+
+
+class Message(models.Model):
+    """One message in a conversation. ``(provider, provider_message_id)`` is unique: the
+    same provider message is stored once, however often its event is processed.
+
+    ``attachment_url``: the provider's URL for an image or file (not downloaded yet), or a
+    ``geo:lat,long`` URI (RFC 5870) for a shared location.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE,
+                                     related_name="messages")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    provider_message_id = models.CharField(max_length=200)
+    direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.IN)
+    kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.TEXT)
+    text = models.TextField(blank=True)
+    attachment_url = models.CharField(max_length=2000, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "provider_message_id"],
+                                    name="channels_message_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.provider_message_id}"
