@@ -156,79 +156,69 @@ def _invalid(request, pk, form, name: str):
     return _render_detail(request, _case_or_404(request, pk), status=400, **{name: form})
 
 
+#: What a case service may refuse with; ``_refused`` turns each into the right answer.
+CASE_REFUSALS = (CaseInvalid, CaseNotFound, CaseForbidden, CaseConflict)
+
+
+def _act(request, pk: int, form, name: str, run, success: str, then=None):
+    """One case-page form: validate ``form``, call the service (``run(cleaned_data)``),
+    say ``success`` and go back to the case (or to ``then(result)``). A refusal shows the
+    case page again with the form and the service's message."""
+    if not form.is_valid():
+        return _invalid(request, pk, form, name)
+    try:
+        result = run(form.cleaned_data)
+    except CASE_REFUSALS as exc:
+        return _refused(request, pk, form, name, exc)
+    messages.success(request, success)
+    return then(result) if then else redirect("case_detail", pk)
+
+
 @login_required
 @require_POST
 def case_note(request, pk: int):
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, pk, form, "note_form")
-    try:
-        case_add_note(request.user, pk, form.cleaned_data["text"], request=request)
-    except (CaseInvalid, CaseNotFound, CaseForbidden, CaseConflict) as exc:
-        return _refused(request, pk, form, "note_form", exc)
-    messages.success(request, _("Note added."))
-    return redirect("case_detail", pk)
+    return _act(request, pk, NoteForm(request.POST), "note_form",
+                lambda d: case_add_note(request.user, pk, d["text"], request=request),
+                _("Note added."))
 
 
 @login_required
 @require_POST
 def case_person(request, pk: int):
-    form = PersonForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, pk, form, "person_form")
-    try:
-        case_person_add(request.user, pk, form.cleaned_data, request=request)
-    except (CaseInvalid, CaseNotFound, CaseForbidden, CaseConflict) as exc:
-        return _refused(request, pk, form, "person_form", exc)
-    messages.success(request, _("Person added."))
-    return redirect("case_detail", pk)
+    return _act(request, pk, PersonForm(request.POST), "person_form",
+                lambda d: case_person_add(request.user, pk, d, request=request),
+                _("Person added."))
 
 
 @login_required
 @require_POST
 def case_assign(request, pk: int):
-    case = _case_or_404(request, pk)
-    form = AssignForm(request.POST, case=case)
-    if not form.is_valid():
-        return _invalid(request, pk, form, "assign_form")
-    try:
-        case_assign_manager(request.user, pk, form.cleaned_data["case_manager"], request=request)
-    except (CaseInvalid, CaseNotFound, CaseForbidden, CaseConflict) as exc:
-        return _refused(request, pk, form, "assign_form", exc)
-    messages.success(request, _("Case manager changed."))
-    return redirect("case_detail", pk)
+    form = AssignForm(request.POST, case=_case_or_404(request, pk))
+    return _act(request, pk, form, "assign_form",
+                lambda d: case_assign_manager(request.user, pk, d["case_manager"], request=request),
+                _("Case manager changed."))
 
 
 @login_required
 @require_POST
 def case_access(request, pk: int):
-    case = _case_or_404(request, pk)
-    form = RestrictForm(request.POST, case=case)
-    if not form.is_valid():
-        return _invalid(request, pk, form, "restrict_form")
-    try:
-        case = case_restrict(request.user, pk, form.cleaned_data["users"], request=request)
-    except (CaseInvalid, CaseNotFound, CaseForbidden, CaseConflict) as exc:
-        return _refused(request, pk, form, "restrict_form", exc)
-    messages.success(request, _("Access to the case changed."))
-    if not case.is_visible_to(request.user):  # named others, not yourself: page is gone
-        return redirect("case_list")
-    return redirect("case_detail", pk)
+    form = RestrictForm(request.POST, case=_case_or_404(request, pk))
+
+    def then(case):  # named others, not yourself: the page is gone for you
+        return redirect("case_detail", pk) if case.is_visible_to(request.user) else redirect("case_list")
+
+    return _act(request, pk, form, "restrict_form",
+                lambda d: case_restrict(request.user, pk, d["users"], request=request),
+                _("Access to the case changed."), then=then)
 
 
 @login_required
 @require_POST
 def case_close_view(request, pk: int):
-    form = CloseForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, pk, form, "close_form")
-    try:
-        case_close(request.user, pk, form.cleaned_data["reason"],
-                   version=form.cleaned_data["version"], request=request)
-    except (CaseInvalid, CaseNotFound, CaseForbidden, CaseConflict) as exc:
-        return _refused(request, pk, form, "close_form", exc)
-    messages.success(request, _("Case closed."))
-    return redirect("case_detail", pk)
+    return _act(request, pk, CloseForm(request.POST), "close_form",
+                lambda d: case_close(request.user, pk, d["reason"], version=d["version"],
+                                     request=request),
+                _("Case closed."))
 
 
 # --------------------------------------------------------------------------- from a contact
