@@ -15,12 +15,12 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/tongdai
 TEST_DATA_DIR := $(CURDIR)/data/test
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint check-migrations test-sqlite test-postgres chromium postgres clean
+.PHONY: run test install lint check-migrations test-sqlite test-postgres system-packages postgres clean
 
 run: install
 	$(BIN)/tongdai serve --demo --host $(HOST) --port $(PORT)
 
-test: install chromium postgres lint check-migrations
+test: install system-packages postgres lint check-migrations
 	@status=0; \
 	echo "== tests on SQLite"; \
 	TONGDAI_DATA_DIR=$(TEST_DATA_DIR)/sqlite $(BIN)/pytest $(PYTEST_ARGS) || status=1; \
@@ -53,14 +53,20 @@ test-postgres: install postgres
 	TONGDAI_DATA_DIR=$(TEST_DATA_DIR)/postgres TONGDAI_DATABASE_URL=$(PG_URL) \
 		$(BIN)/pytest --create-db $(PYTEST_ARGS)
 
-# Browser tests drive Debian's Chromium (never a browser downloaded by a test tool).
-# The PDF forms need the Noto fonts (Vietnamese) and the tests read PDFs with poppler-utils.
-chromium:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/noto ] || ! command -v pdftotext >/dev/null 2>&1; then \
+# Debian packages the tests drive as real peers: Chromium for browser tests (never a browser
+# downloaded by a test tool), Noto fonts (Vietnamese PDF forms) and poppler-utils to read
+# the PDFs, kamailio + sip-tester (sipp) for the SIP call test, dovecot for the IMAP test.
+SYSTEM_PACKAGES := chromium fonts-noto-core poppler-utils kamailio kamailio-utils-modules \
+	sip-tester dovecot-imapd
+
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core poppler-utils; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		else \
-			echo "Missing: install Debian's chromium, fonts-noto-core and poppler-utils (apt-get install chromium fonts-noto-core poppler-utils)."; \
+			echo "Missing Debian packages: $$missing (apt-get install them as root)."; \
 		fi; \
 	fi
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tongdai.protection",
     "tongdai.documents",
     "tongdai.channels",
+    "tongdai.workspace",
 ]
 
 MIDDLEWARE = [

@@ -24,10 +24,15 @@ from tongdai.contacts.models import Channel
 class Provider(models.TextChoices):
     ZALO = "zalo", _("Zalo Official Account")
     MESSENGER = "messenger", _("Facebook Messenger")
+    EMAIL = "email", _("E-mail (IMAP mailbox)")
+    WEB = "web", _("Web report form")
+    APP = "app", _("111 mobile app")
 
 
 #: The contact channel a provider's conversations belong to.
-PROVIDER_CHANNEL = {Provider.ZALO: Channel.ZALO, Provider.MESSENGER: Channel.FACEBOOK}
+PROVIDER_CHANNEL = {Provider.ZALO: Channel.ZALO, Provider.MESSENGER: Channel.FACEBOOK,
+                    Provider.EMAIL: Channel.EMAIL, Provider.WEB: Channel.WEB,
+                    Provider.APP: Channel.APP}
 
 
 class InboundEvent(models.Model):
@@ -80,11 +85,26 @@ class Conversation(models.Model):
                               default=ConversationStatus.WAITING)
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, null=True, blank=True,
                                related_name="conversations")
+    # The caller's province when known (web/app form, e-mail signature…): drives routing.
+    province = models.ForeignKey("geo.Province", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+")
+    # True when routing sent it to another centre because its own had nobody available.
+    overflowed = models.BooleanField(default=False)
+    subject = models.CharField(max_length=300, blank=True)  # e-mail subject, report title
+    assigned_to = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="conversations")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The contact record the conversation became (set when the counsellor saves it).
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="conversations")
     started_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)  # optimistic lock for pick-up/transfer
 
     class Meta:
-        indexes = [models.Index(fields=["channel", "provider_user_id", "status"])]
+        indexes = [models.Index(fields=["channel", "provider_user_id", "status"]),
+                   models.Index(fields=["centre", "status", "started_at"])]
 
     def __str__(self) -> str:
         return f"{self.channel} conversation {self.pk}"
@@ -119,6 +139,11 @@ class Message(models.Model):
     kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.TEXT)
     text = models.TextField(blank=True)
     attachment_url = models.CharField(max_length=2000, blank=True)
+    # Outbound messages: the counsellor who wrote it (None for inbound or system messages).
+    author = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="+")
+    # Threading key for e-mail (the ``In-Reply-To`` of an inbound mail), empty otherwise.
+    in_reply_to = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -131,3 +156,53 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.provider_message_id}"
+
+
+class MessageAttachment(models.Model):
+    """A file that came with (or was sent in) a message, stored through ``default_storage``
+    after its type was sniffed and its size checked (e-mail, web and app reports).
+    Provider-hosted media (Zalo, Messenger) stay as ``Message.attachment_url``."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="files")
+    storage_name = models.CharField(max_length=300)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Outbox(models.Model):
+    """Delivery of one outbound ``Message`` through its provider, retried with back-off.
+
+    The message row exists (and is shown in the conversation) from the moment the
+    counsellor sends it; this row tracks delivery: ``pending`` until the provider accepts
+    it, ``sent`` with the provider's id, or ``failed`` after the last attempt (visible in the
+    workspace, where it can be sent again). ``last_error`` holds an error class or the
+    provider's error code, never message text.
+    """
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="delivery")
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices,
+                              default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=200, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"outbox {self.pk} {self.status}"

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tongdai.accounts.models import Centre
 from tongdai.channels.models import (
     PROVIDER_CHANNEL,
     Conversation,
@@ -28,6 +27,7 @@ from tongdai.channels.models import (
     MessageKind,
     Provider,
 )
+from tongdai.workspace.routing import route
 
 logger = logging.getLogger(__name__)
 
@@ -145,17 +145,19 @@ def messenger_message(item: dict) -> ParsedMessage | None:
 PARSERS = {Provider.ZALO: zalo_message, Provider.MESSENGER: messenger_message}
 
 
-def _open_conversation(channel: str, provider_user_id: str, at: datetime) -> Conversation:
-    """The person's open conversation on this channel, or a new waiting one at the national
-    centre (routing by province is not built yet)."""
+def _open_conversation(channel: str, provider_user_id: str, at: datetime,
+                       province_code: str | None = None) -> Conversation:
+    """The person's open conversation on this channel, or a new waiting one at the centre
+    routing picks (``tongdai.workspace.routing``)."""
     conversation = (Conversation.objects
                     .filter(channel=channel, provider_user_id=provider_user_id)
                     .exclude(status=ConversationStatus.CLOSED)
                     .order_by("-started_at").first())
     if conversation is None:
+        target = route(channel, province_code)
         conversation = Conversation.objects.create(
-            channel=channel, provider_user_id=provider_user_id,
-            centre=Centre.objects.filter(is_national=True).first(),
+            channel=channel, provider_user_id=provider_user_id, centre=target.centre,
+            province_id=province_code, overflowed=target.overflowed,
             started_at=at, last_message_at=at)
     return conversation
 
