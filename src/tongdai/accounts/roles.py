@@ -33,6 +33,11 @@ class Perm(models.TextChoices):
     CASE_ACCESS = "case.access"  # assign the case manager, restrict, name who may open
     REFERRAL_RECEIVE = "referral.receive"  # partner portal: act on referrals made to you
     USER_ADMIN = "user.admin"
+    QUEUE_ANSWER = "queue.answer"  # workspace: presence, pick up and answer calls and chats
+    QUEUE_SUPERVISE = "queue.supervise"  # wallboard, assign/transfer others' contacts
+    RECORDING_PLAY = "recording.play"  # listen to call recordings (each playback audited)
+    REPORT_VIEW = "report.view"  # dashboards and standard reports (aggregates only)
+    RESEARCH_EXPORT = "research.export"  # anonymised research dataset
 
 
 #: Roles that work inside one hotline centre (they must have a centre).
@@ -46,19 +51,24 @@ OVERSIGHT_ROLES = frozenset({Role.SUPERVISOR, Role.CENTRE_MANAGER, Role.NATIONAL
 
 PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.COUNSELLOR: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT,
-                                Perm.CASE_VIEW, Perm.CASE_OPEN}),
+                                Perm.CASE_VIEW, Perm.CASE_OPEN, Perm.QUEUE_ANSWER}),
     Role.SUPERVISOR: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT,
                                 Perm.CONTACT_VIEW_AUDIT, Perm.CONTACT_EXPORT,
-                                Perm.CASE_VIEW, Perm.CASE_OPEN, Perm.CASE_EDIT, Perm.CASE_ACCESS}),
+                                Perm.CASE_VIEW, Perm.CASE_OPEN, Perm.CASE_EDIT, Perm.CASE_ACCESS,
+                                Perm.QUEUE_ANSWER, Perm.QUEUE_SUPERVISE, Perm.RECORDING_PLAY,
+                                Perm.REPORT_VIEW}),
     Role.CASE_MANAGER: frozenset({Perm.CONTACT_CREATE, Perm.CONTACT_VIEW, Perm.CONTACT_EDIT,
                                   Perm.CASE_VIEW, Perm.CASE_OPEN, Perm.CASE_EDIT}),
     Role.CENTRE_MANAGER: frozenset({Perm.CONTACT_VIEW, Perm.CONTACT_VIEW_AUDIT,
-                                    Perm.CONTACT_EXPORT, Perm.CASE_VIEW, Perm.CASE_ACCESS}),
+                                    Perm.CONTACT_EXPORT, Perm.CASE_VIEW, Perm.CASE_ACCESS,
+                                    Perm.QUEUE_SUPERVISE, Perm.RECORDING_PLAY,
+                                    Perm.REPORT_VIEW}),
     Role.NATIONAL_ADMIN: frozenset({Perm.CONTACT_VIEW, Perm.CONTACT_VIEW_AUDIT,
                                     Perm.CONTACT_EXPORT, Perm.CASE_VIEW, Perm.CASE_ACCESS,
-                                    Perm.USER_ADMIN}),
+                                    Perm.USER_ADMIN, Perm.QUEUE_SUPERVISE, Perm.RECORDING_PLAY,
+                                    Perm.REPORT_VIEW}),
     # Analysts work on aggregates and anonymised exports (issue 5), not on individual records.
-    Role.ANALYST: frozenset(),
+    Role.ANALYST: frozenset({Perm.REPORT_VIEW, Perm.RESEARCH_EXPORT}),
     # Partners see referrals made to their agency or commune, never cases or contacts.
     Role.AGENCY_OFFICER: frozenset({Perm.REFERRAL_RECEIVE}),
     Role.COMMUNE_WORKER: frozenset({Perm.REFERRAL_RECEIVE}),

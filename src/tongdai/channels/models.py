@@ -70,6 +70,27 @@ class ConversationStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class ConversationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ConversationQuerySet:
+        """Conversations ``user`` may read. Fails closed (any user not matched sees none).
+
+        Centre roles that handle contacts (``Perm.CONTACT_VIEW``): their own centre's
+        conversations — a counsellor must see the whole waiting queue to pick from it;
+        national administrators: all; everyone else (analysts, partners): none.
+        """
+        from tongdai.accounts.roles import CENTRE_ROLES, Perm, Role
+
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if not user.can(Perm.CONTACT_VIEW):
+            return self.none()
+        if user.role == Role.NATIONAL_ADMIN:
+            return self.all()
+        if user.role in CENTRE_ROLES and user.centre_id:
+            return self.filter(centre_id=user.centre_id)
+        return self.none()
+
+
 class Conversation(models.Model):
     """A chat with one person on one channel, from the first message until closed.
 
@@ -101,6 +122,8 @@ class Conversation(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)  # optimistic lock for pick-up/transfer
+
+    objects = ConversationQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["channel", "provider_user_id", "status"]),

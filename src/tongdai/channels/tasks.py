@@ -30,3 +30,21 @@ def inbox_sweep() -> int:
     for pk in pks:
         services.inbound_process(pk)
     return len(pks)
+
+
+@db_task(name="channels_deliver_outbound")
+def deliver_outbound(message_pk: int) -> None:
+    from tongdai.channels.outbox import outbox_deliver
+
+    outbox_deliver(message_pk)
+
+
+@db_periodic_task(crontab(minute="*"), name="channels_outbox_sweep", expires=120)
+def outbox_sweep() -> int:
+    """Attempt every pending reply whose next attempt is due (retries and missed queues)."""
+    from tongdai.channels.outbox import outbox_deliver, outbox_due
+
+    due = outbox_due()
+    for pk in due:
+        outbox_deliver(pk)
+    return len(due)
