@@ -65,10 +65,15 @@ def system_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
 
 
 @contextmanager
-def serving(tmp_path: Path, database_url: str | None, *extra: str):
-    """Start ``tongdai serve`` and yield (process, port, log path); always stop it."""
-    port = free_port()
-    env = system_env(tmp_path / "data", database_url)
+def serving(tmp_path: Path, database_url: str | None, *extra: str,
+            env: dict[str, str] | None = None, port: int | None = None):
+    """Start ``tongdai serve`` and yield (process, port, log path); always stop it.
+
+    ``env``: extra environment (provider secrets, fake provider base URLs); ``port``: a
+    port chosen beforehand (when a peer such as the PBX must know it before the start).
+    """
+    port = port or free_port()
+    env = {**system_env(tmp_path / "data", database_url), **(env or {})}
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
