@@ -42,6 +42,7 @@ def test_counsellor_records_a_contact_in_vietnamese_and_finds_it_without_accents
         page.goto("/contacts/")
         page.fill("#id_q", query)
         page.click("#filter-submit")
+        page.wait_for_url(re.compile(r"[?&]q="))  # the filtered list, not the one before it
         rows = page.locator("#contact-table tr.contact-row")
         rows.first.wait_for()
         assert "Nguyễn Văn Ấn" in rows.first.inner_text(), query
