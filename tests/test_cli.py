@@ -72,6 +72,22 @@ def test_user_create_reads_the_password_from_standard_input(db, monkeypatch):
     assert User.objects.get(username="quantri2").check_password(GOOD_PASSWORD)
 
 
+def test_user_create_sets_the_pbx_extension_once_per_active_account(db, password_file):
+    run("user", "create", "tuvan.may1", "--role", "counsellor", "--centre", "HN",
+        "--extension", " 1001 ", "--password-file", password_file())
+    user = User.objects.get(username="tuvan.may1")
+    assert user.extension == "1001"
+    assert AuditEvent.objects.get(action=Action.USER_CREATE, object_id=user.pk).detail["extension"] == "1001"
+    with pytest.raises(CommandError, match="Extension 1001 already belongs to tuvan.may1"):
+        run("user", "create", "tuvan.may2", "--role", "counsellor", "--centre", "HN",
+            "--extension", "1001", "--password-file", password_file())
+    assert not User.objects.filter(username="tuvan.may2").exists()
+    run("user", "deactivate", "tuvan.may1")
+    run("user", "create", "tuvan.may2", "--role", "counsellor", "--centre", "HN",
+        "--extension", "1001", "--password-file", password_file())
+    assert User.objects.get(username="tuvan.may2").extension == "1001"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--role", "wizard", "--centre", "HN"], "Unknown role wizard"),
     (["--role", "counsellor", "--centre", "XX"], "Unknown centre XX"),

@@ -9,7 +9,17 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from tongdai.core.env import database_from_url, envbool, envint, envlist, envsecret, envstr
+from django.core.exceptions import ImproperlyConfigured
+
+from tongdai.core.env import (
+    database_from_url,
+    envbool,
+    envint,
+    envlist,
+    envsecret,
+    envstr,
+    imap_from_url,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(envstr("TONGDAI_DATA_DIR", str(Path.cwd() / "data"))).resolve()
@@ -58,6 +68,10 @@ INSTALLED_APPS = [
     "tongdai.documents",
     "tongdai.channels",
     "tongdai.workspace",
+    "tongdai.webreport",
+    "tongdai.telephony",
+    "tongdai.reports",
+    "tongdai.scale",
 ]
 
 MIDDLEWARE = [
@@ -185,7 +199,7 @@ if REDIS_URL:
     HUEY = {"huey_class": "huey.RedisHuey", "name": "tongdai", "url": REDIS_URL,
             "immediate": False}
 else:
-    HUEY = {"huey_class": "huey.SqliteHuey", "name": "tongdai",
+    HUEY = {"huey_class": "tongdai.core.jobstore.SqliteHuey", "name": "tongdai",
             "filename": str(DATA_DIR / "jobs.sqlite3"), "immediate": False}
 HUEY["immediate"] = envbool("TONGDAI_JOBS_IMMEDIATE", False)
 
@@ -210,12 +224,60 @@ TONGDAI_BASE_URL = envstr("TONGDAI_BASE_URL", "")
 # Hours a partner has to acknowledge an urgent referral before the working group is told.
 TONGDAI_REFERRAL_ACK_HOURS = envint("TONGDAI_REFERRAL_ACK_HOURS", 2)
 
+# Hotline mailbox (tongdai.channels.email): read over IMAP every TONGDAI_IMAP_POLL_MINUTES;
+# replies go out through the SMTP server above, From TONGDAI_MAILBOX_FROM (the hotline's
+# address, so people's answers come back to the mailbox). Unset URL: no e-mail channel.
+TONGDAI_IMAP = imap_from_url(envsecret("TONGDAI_IMAP_URL") or "",
+                             envsecret("TONGDAI_IMAP_PASSWORD"))
+TONGDAI_IMAP_POLL_MINUTES = envint("TONGDAI_IMAP_POLL_MINUTES", 1)
+if not 1 <= TONGDAI_IMAP_POLL_MINUTES <= 59:
+    raise ImproperlyConfigured("TONGDAI_IMAP_POLL_MINUTES must be between 1 and 59")
+TONGDAI_IMAP_TIMEOUT = envint("TONGDAI_IMAP_TIMEOUT", 30)
+TONGDAI_MAILBOX_FROM = envstr("TONGDAI_MAILBOX_FROM", "") or DEFAULT_FROM_EMAIL
+
 # Messaging channels (tongdai.channels): a channel whose secrets are unset refuses its
 # webhook with 503.
 TONGDAI_ZALO_APP_ID = envsecret("TONGDAI_ZALO_APP_ID") or ""
 TONGDAI_ZALO_OA_SECRET = envsecret("TONGDAI_ZALO_OA_SECRET") or ""
 TONGDAI_MESSENGER_APP_SECRET = envsecret("TONGDAI_MESSENGER_APP_SECRET") or ""
 TONGDAI_MESSENGER_VERIFY_TOKEN = envsecret("TONGDAI_MESSENGER_VERIFY_TOKEN") or ""
+
+# Public report form and 111 app reports (tongdai.webreport): where "Quick exit" goes,
+# the limits on guessing receipts (failures per code and per client address, counted in
+# the database), new reports per client address per hour, and the reporter's idle time.
+TONGDAI_QUICK_EXIT_URL = envstr("TONGDAI_QUICK_EXIT_URL", "https://www.google.com/")
+if not TONGDAI_QUICK_EXIT_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("TONGDAI_QUICK_EXIT_URL must be an http(s) address")
+TONGDAI_REPORT_FAILURE_LIMIT = envint("TONGDAI_REPORT_FAILURE_LIMIT", 5)
+TONGDAI_REPORT_IP_FAILURE_LIMIT = envint("TONGDAI_REPORT_IP_FAILURE_LIMIT", 20)
+TONGDAI_REPORT_LOCK_MINUTES = envint("TONGDAI_REPORT_LOCK_MINUTES", 15)
+TONGDAI_REPORT_CREATE_LIMIT = envint("TONGDAI_REPORT_CREATE_LIMIT", 10)
+TONGDAI_REPORT_SESSION_MINUTES = envint("TONGDAI_REPORT_SESSION_MINUTES", 15)
+
+# Telephony (tongdai.telephony): PBX call events, screen pop and recordings. A webhook
+# whose secret is unset answers 503; the AMI listener runs only when its URL is set.
+TONGDAI_CALLS_TOKEN = envsecret("TONGDAI_CALLS_TOKEN") or ""
+TONGDAI_TWILIO_AUTH_TOKEN = envsecret("TONGDAI_TWILIO_AUTH_TOKEN") or ""
+TONGDAI_STRINGEE_SIGNING_SECRET = envsecret("TONGDAI_STRINGEE_SIGNING_SECRET") or ""
+# Public base URL providers call (https://111.example.gov.vn) when behind a proxy: the
+# Twilio signature covers the URL as Twilio saw it.
+TONGDAI_PUBLIC_URL = envstr("TONGDAI_PUBLIC_URL", "")
+TONGDAI_AMI_URL = envsecret("TONGDAI_AMI_URL") or ""  # ami://user:secret@host:5038
+# Where recordings may be streamed from: the PBX's recording server and/or a local share.
+TONGDAI_RECORDINGS_BASE_URL = envstr("TONGDAI_RECORDINGS_BASE_URL", "")
+TONGDAI_RECORDINGS_DIR = envstr("TONGDAI_RECORDINGS_DIR", "")
+TONGDAI_RECORDING_RETENTION_DAYS = envint("TONGDAI_RECORDING_RETENTION_DAYS", 365)
+# Outbound replies (tongdai.channels.providers). Zalo: the *app* secret key (OAuth token
+# requests; not the OA secret key that signs webhooks) and the first refresh token (seeds
+# the database, which keeps the rotated one). Messenger: the Page access token. Base URLs
+# are settings so tests and staging point them at a local stand-in.
+TONGDAI_ZALO_APP_SECRET = envsecret("TONGDAI_ZALO_APP_SECRET") or ""
+TONGDAI_ZALO_REFRESH_TOKEN = envsecret("TONGDAI_ZALO_REFRESH_TOKEN") or ""
+TONGDAI_ZALO_API_BASE = envstr("TONGDAI_ZALO_API_BASE", "https://openapi.zalo.me")
+TONGDAI_ZALO_OAUTH_BASE = envstr("TONGDAI_ZALO_OAUTH_BASE", "https://oauth.zaloapp.com")
+TONGDAI_MESSENGER_PAGE_TOKEN = envsecret("TONGDAI_MESSENGER_PAGE_TOKEN") or ""
+TONGDAI_MESSENGER_API_BASE = envstr("TONGDAI_MESSENGER_API_BASE",
+                                    "https://graph.facebook.com/v21.0")
 
 LOGGING = {
     "version": 1,

@@ -21,18 +21,38 @@ PASSWORD = "Tu-van-vien-111-an-toan"
 TIMEOUT_MS = 15_000
 
 
+#: The Zalo OA the shared system is configured with; its API is ``zalo_edge`` (fake edge).
+ZALO_APP_ID = "4286839412345678901"
+ZALO_OA_SECRET = "oa-secret-key-for-e2e"
+
+
 @pytest.fixture(scope="session")
-def system(tmp_path_factory):
+def zalo_edge():
+    from tests.support.zalo_edge import zalo_edge as edge
+
+    with edge() as running:
+        running.env = {
+            "TONGDAI_ZALO_APP_ID": ZALO_APP_ID, "TONGDAI_ZALO_OA_SECRET": ZALO_OA_SECRET,
+            "TONGDAI_ZALO_APP_SECRET": "app-secret-for-e2e",
+            "TONGDAI_ZALO_REFRESH_TOKEN": "rt-seed-for-e2e",
+            "TONGDAI_ZALO_API_BASE": running.url, "TONGDAI_ZALO_OAUTH_BASE": running.url,
+        }
+        yield running
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory, zalo_edge):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does this)")
     tmp = tmp_path_factory.mktemp("system")
     with scratch_database_url() as database_url, \
-            serving(tmp, database_url, "--demo") as (process, port, log):
+            serving(tmp, database_url, "--demo", env=zalo_edge.env) as (process, port, log):
         wait_until_running(process, port, log)
         data = tmp / "data"
         for username, role, centre in (("e2e.hn", "counsellor", "HN"),
                                        ("e2e.ag", "counsellor", "AG"),
-                                       ("e2e.cm", "case_manager", "HN")):
+                                       ("e2e.cm", "case_manager", "HN"),
+                                       ("e2e.zalo", "counsellor", "HN")):
             run_cli(data, database_url, "user", "create", username, "--role", role,
                     "--centre", centre, "--password-file", "-", "--full-name",
                     "Cán bộ thử nghiệm", stdin=PASSWORD + "\n")
@@ -45,7 +65,7 @@ def system(tmp_path_factory):
                 "--commune", code, "--password-file", "-", "--full-name",
                 "Cán bộ xã thử nghiệm", stdin=PASSWORD + "\n")
         yield types.SimpleNamespace(url=f"http://127.0.0.1:{port}", commune_code=code,
-                                    commune_name=name)
+                                    commune_name=name, data=data, database_url=database_url)
 
 
 @pytest.fixture(scope="session")

@@ -67,14 +67,23 @@ def _messages(exc: ValidationError) -> str:
 @transaction.atomic
 def user_create(username: str, role: str, password: str, *, centre: str | None = None,
                 agency: str | int | None = None, commune: str | None = None,
-                full_name: str = "", actor=None, via: str = "cli") -> User:
-    """A new active account. Raises ``ProvisioningError`` with a readable message."""
+                full_name: str = "", extension: str = "", actor=None, via: str = "cli") -> User:
+    """A new active account. Raises ``ProvisioningError`` with a readable message.
+
+    ``extension``: the user's phone extension on the hotline PBX; call events name the
+    counsellor who answered by it, so two active accounts cannot share one.
+    """
     if role not in Role.values:
         raise ProvisioningError(_("Unknown role %(role)s (one of: %(roles)s).")
                                 % {"role": role, "roles": ", ".join(Role.values)})
     if User.objects.filter(username__iexact=username).exists():
         raise ProvisioningError(_("A user named %(username)s already exists.") % {"username": username})
-    user = User(username=username, role=role, full_name=full_name,
+    extension = (extension or "").strip()
+    holder = User.objects.filter(extension=extension, is_active=True).first() if extension else None
+    if holder is not None:
+        raise ProvisioningError(_("Extension %(extension)s already belongs to %(username)s.")
+                                % {"extension": extension, "username": holder.username})
+    user = User(username=username, role=role, full_name=full_name, extension=extension,
                 **_place(centre, agency, commune))
     try:
         user.full_clean(exclude=["password"])
@@ -86,6 +95,7 @@ def user_create(username: str, role: str, password: str, *, centre: str | None =
     audit_record(actor, Action.USER_CREATE, obj=user, via=via,
                  detail={"role": role, "centre": user.centre_id or "",
                          "agency": user.agency_id, "commune": user.commune_id or "",
+                         "extension": user.extension,
                          "os_user": _os_user() if actor is None else ""})
     return user
 

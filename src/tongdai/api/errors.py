@@ -18,6 +18,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tongdai.cases.services import CaseConflict, CaseForbidden, CaseInvalid, CaseNotFound
+from tongdai.channels.lifecycle import ConversationInvalid, ConversationNotFound
 from tongdai.contacts.services import (
     ContactConflict,
     ContactForbidden,
@@ -154,3 +155,5 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(ReferralNotFound, on_not_found)
     api.add_exception_handler(ReferralForbidden, on_forbidden)
     api.add_exception_handler(ReferralConflict, on_conflict)
+    api.add_exception_handler(ConversationInvalid, on_invalid)
+    api.add_exception_handler(ConversationNotFound, on_not_found)

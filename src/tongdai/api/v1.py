@@ -10,8 +10,9 @@ from __future__ import annotations
 from ninja import NinjaAPI, Swagger
 from ninja.renderers import JSONRenderer
 
-from tongdai.api import cases, contacts, errors, reference
+from tongdai.api import app_reports, cases, contacts, conversations, errors, reference
 from tongdai.api import referrals as referrals_api
+from tongdai.api import reports as reports_api
 from tongdai.api.auth import BearerToken
 
 
@@ -36,3 +37,6 @@ api.add_router("/", contacts.router)
 api.add_router("/", reference.router)
 api.add_router("/", referrals_api.router)
 api.add_router("/", cases.router)
+api.add_router("/", reports_api.router)
+api.add_router("/", conversations.router)
+api.add_router("/", app_reports.router)

@@ -229,3 +229,28 @@ class Outbox(models.Model):
 
     def __str__(self) -> str:
         return f"outbox {self.pk} {self.status}"
+
+
+class ZaloToken(models.Model):
+    """The Zalo OA access token and its refresh token, one row per Zalo app.
+
+    Zalo's refresh token is single use: each refresh returns a new pair and the old
+    refresh token stops working. The pair is therefore kept here (not in the environment)
+    and replaced in the same transaction that locked the row for the refresh, so two
+    workers never spend the same refresh token (``tongdai.channels.providers.zalo``).
+    ``seed_sha256`` is the hash of the ``TONGDAI_ZALO_REFRESH_TOKEN`` the row was seeded
+    from: the database copy wins until an operator sets a different value there.
+    Tokens are credentials: never shown, never logged.
+    """
+
+    app_id = models.CharField(max_length=64, unique=True)
+    access_token = models.TextField(blank=True)
+    refresh_token = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    seed_sha256 = models.CharField(max_length=64, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    refresh_count = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)  # Zalo error code only
+
+    def __str__(self) -> str:
+        return f"zalo token for app {self.app_id}"

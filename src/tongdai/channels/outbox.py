@@ -76,6 +76,8 @@ def reply_send(actor, conversation_id: int, text: str) -> Message:
     text = (text or "").strip()
     if not text:
         raise ReplyRefused(_("The reply is empty."))
+    if "\x00" in text:  # no database stores it; PostgreSQL fails on it
+        raise ReplyRefused(_("The reply contains a forbidden control character."))
     if len(text) > MAX_REPLY_CHARS:
         raise ReplyRefused(_("The reply is longer than %(n)s characters.") % {"n": MAX_REPLY_CHARS})
     if not actor.can(Perm.QUEUE_ANSWER):
@@ -111,39 +113,76 @@ def _enqueue(message_pk: int) -> None:
                        exc_info=True)
 
 
+#: How long a claimed delivery is reserved for the worker that claimed it: longer than a
+#: sender's worst case (token refresh + send, each with the 10 s provider timeout). A worker
+#: that dies mid-send leaves the row pending; the sweep attempts it again after this.
+CLAIM_LEASE = timedelta(minutes=2)
+
+
 def outbox_deliver(message_pk: int) -> str:
     """One delivery attempt for a pending outbound message; returns the new status.
 
-    The row is locked for the attempt so two workers never send the same message twice.
+    Three steps, so that no database transaction (on SQLite: the write lock every webhook
+    needs) stays open while the provider is called:
+
+    1. *claim*: lock the row, check it is pending and due, count the attempt and push
+       ``next_attempt_at`` out by ``CLAIM_LEASE`` so no other worker or sweep picks it up;
+    2. *send* through the provider's sender, outside any transaction;
+    3. *record* the outcome, only if the row is still the one this attempt claimed.
     """
+    claimed = _claim(message_pk)
+    if isinstance(claimed, str):
+        return claimed
+    row = claimed
+    sender = sender_for(row.message.provider)
+    provider_id, error, retryable = "", "", False
+    try:
+        if sender is None:
+            raise DeliveryError("no_sender", retryable=False)
+        provider_id = sender(row.message) or ""
+    except DeliveryError as exc:
+        error, retryable = exc.code, exc.retryable
+    except Exception as exc:  # noqa: BLE001 — a sender bug must not lose the message
+        logger.warning("sender for %s raised %s", row.message.provider, type(exc).__name__)
+        error, retryable = type(exc).__name__, True
+    return _record(row, provider_id, error, retryable)
+
+
+def _claim(message_pk: int) -> Outbox | str:
+    """The locked-then-released row this attempt owns, or the status when there is
+    nothing to do (sent, failed, not due, claimed by another worker)."""
     with transaction.atomic():
-        row = (Outbox.objects.select_for_update().select_related("message")
+        row = (Outbox.objects.select_for_update()
+               .select_related("message", "message__conversation")
                .filter(message_id=message_pk).first())
-        if row is None or row.status != OutboxStatus.PENDING:
-            return row.status if row else ""
-        sender = sender_for(row.message.provider)
-        row.attempts += 1
+        if row is None:
+            return ""
         now = timezone.now()
-        try:
-            if sender is None:
-                raise DeliveryError("no_sender", retryable=False)
-            provider_id = sender(row.message)
-        except DeliveryError as exc:
-            row.last_error = exc.code
-            if exc.retryable and row.attempts < MAX_ATTEMPTS:
-                row.next_attempt_at = now + BACKOFF[row.attempts - 1]
-            else:
-                row.status = OutboxStatus.FAILED
-        except Exception as exc:  # noqa: BLE001 — a sender bug must not lose the message
-            logger.warning("sender for %s raised %s", row.message.provider, type(exc).__name__)
-            row.last_error = type(exc).__name__
-            if row.attempts < MAX_ATTEMPTS:
-                row.next_attempt_at = now + BACKOFF[row.attempts - 1]
-            else:
-                row.status = OutboxStatus.FAILED
-        else:
+        if row.status != OutboxStatus.PENDING or row.next_attempt_at > now:
+            return row.status
+        row.attempts += 1
+        row.next_attempt_at = now + CLAIM_LEASE
+        row.save(update_fields=["attempts", "next_attempt_at"])
+    return row
+
+
+def _record(claimed: Outbox, provider_id: str, error: str, retryable: bool) -> str:
+    with transaction.atomic():
+        row = Outbox.objects.select_for_update().filter(pk=claimed.pk).first()
+        if (row is None or row.status != OutboxStatus.PENDING
+                or row.attempts != claimed.attempts):
+            # Taken over after the lease ran out; the later attempt records its own result.
+            return row.status if row else ""
+        now = timezone.now()
+        if not error:
             row.status, row.sent_at = OutboxStatus.SENT, now
-            row.provider_message_id, row.last_error = (provider_id or "")[:200], ""
+            row.provider_message_id, row.last_error = provider_id[:200], ""
+        else:
+            row.last_error = error[:200]
+            if retryable and row.attempts < MAX_ATTEMPTS:
+                row.next_attempt_at = now + BACKOFF[row.attempts - 1]
+            else:
+                row.status = OutboxStatus.FAILED
         row.save()
         return row.status
 

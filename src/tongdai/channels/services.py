@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -144,6 +145,16 @@ def messenger_message(item: dict) -> ParsedMessage | None:
 
 PARSERS = {Provider.ZALO: zalo_message, Provider.MESSENGER: messenger_message}
 
+#: Providers whose events are not a JSON message payload (e-mail: a whole RFC 822 message
+#: with files) bring their own processor, ``fn(event) -> Message | None``. It runs inside
+#: ``inbound_process``'s transaction with the event locked, must be idempotent, and raises
+#: ``ValueError`` for an event that can never be processed (marked, not retried).
+PROCESSORS: dict[str, Callable[[InboundEvent], Message | None]] = {}
+
+
+def register_processor(provider: str, processor: Callable[[InboundEvent], Message | None]) -> None:
+    PROCESSORS[provider] = processor
+
 
 def _open_conversation(channel: str, provider_user_id: str, at: datetime,
                        province_code: str | None = None) -> Conversation:
@@ -190,6 +201,8 @@ def inbound_process(event_pk: int) -> Message | None:
         if event is None or event.processed_at is not None:
             return None
         event.attempts += 1
+        if event.provider in PROCESSORS:
+            return _run_processor(event, PROCESSORS[event.provider])
         try:
             payload = json.loads(event.raw)
             if not isinstance(payload, dict):
@@ -210,4 +223,19 @@ def inbound_process(event_pk: int) -> Message | None:
         event.processed_at = timezone.now()
         event.last_error = ""
         event.save(update_fields=["attempts", "last_error", "processed_at"])
+    return message
+
+
+def _run_processor(event: InboundEvent, processor) -> Message | None:
+    """``inbound_process`` for a provider with its own processor (see ``PROCESSORS``)."""
+    try:
+        with transaction.atomic():
+            message = processor(event)
+    except (ValueError, KeyError, TypeError) as exc:
+        event.last_error = type(exc).__name__
+        message = None
+    else:
+        event.last_error = ""
+    event.processed_at = timezone.now()
+    event.save(update_fields=["attempts", "last_error", "processed_at"])
     return message

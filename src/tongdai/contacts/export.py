@@ -23,16 +23,10 @@ from tongdai.accounts.roles import Perm
 from tongdai.audit.models import Action
 from tongdai.audit.services import audit_record
 from tongdai.contacts.services import ContactFilter, ContactForbidden, contact_search
+from tongdai.core.spreadsheet import safe_cell
 
 #: Rows in one export; past it, narrow the filters (the file says so in its last row).
 EXPORT_LIMIT = 50_000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _header() -> list[str]:

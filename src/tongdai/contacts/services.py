@@ -26,6 +26,7 @@ from tongdai.core.ids import safe_id as _safe_id
 from tongdai.core.phones import InvalidPhone, looks_like_phone, normalize_phone
 from tongdai.core.text import fold, search_terms
 from tongdai.geo.models import Commune, Country, Province
+from tongdai.reports.rollups import contact_changed, contact_snapshot
 from tongdai.taxonomy.models import CallerRelation, ContactKind, Topic
 
 MAX_SUBJECTS = 20
@@ -380,16 +381,24 @@ def _subject_key(s: Subject) -> tuple:
     return (s.name, s.sex, s.age, s.age_estimated, s.age_group, s.province_id, s.commune_id, s.country_id)
 
 
+def derived_fields(caller_name: str, caller_place: tuple[str | None, str | None],
+                   subjects: list[tuple[str, str | None, str | None]]) -> tuple[str, str | None, str | None]:
+    """``(search_text, province_id, commune_id)`` of a contact from its caller's name and
+    place and its subjects' ``(name, province_id, commune_id)`` in order. The one rule for
+    these derived columns: the service applies it on every write, and the benchmark
+    generator (``tongdai.scale``) applies it to the rows it bulk-loads."""
+    names = [caller_name] + [name for name, _p, _c in subjects]
+    search_text = fold(" | ".join(n for n in names if n))
+    located = next((s for s in subjects if s[1]), None)
+    province, commune = (located[1], located[2]) if located is not None else caller_place
+    return search_text, province, commune
+
+
 def _refresh_derived(contact: Contact) -> None:
     """Search text and the statistical location, recomputed from caller and subjects."""
-    subjects = list(contact.subjects.all())
-    names = [contact.caller_name] + [s.name for s in subjects]
-    contact.search_text = fold(" | ".join(n for n in names if n))
-    located = next((s for s in subjects if s.province_id), None)
-    if located is not None:
-        contact.province_id, contact.commune_id = located.province_id, located.commune_id
-    else:
-        contact.province_id, contact.commune_id = contact.caller_province_id, contact.caller_commune_id
+    subjects = [(s.name, s.province_id, s.commune_id) for s in contact.subjects.all()]
+    contact.search_text, contact.province_id, contact.commune_id = derived_fields(
+        contact.caller_name, (contact.caller_province_id, contact.caller_commune_id), subjects)
 
 
 @transaction.atomic
@@ -420,6 +429,7 @@ def contact_create(actor, data: dict, *, request=None, via: str = "ui",
     _save_related(contact, cleaned, creating=True)
     _refresh_derived(contact)
     contact.save(update_fields=["search_text", "province", "commune"])
+    contact_changed(frozenset(), contact)
     audit_record(actor, Action.CREATE, obj=contact, request=request, via=via,
                  fields=[*cleaned.fields, *(["topics"] if cleaned.topics else []),
                          *(["subjects"] if cleaned.subjects else [])],
@@ -454,6 +464,7 @@ def _contact_update(actor, contact_id: int, data: dict, *, version: int | None,
     if version is not None and version != contact.version:
         raise ContactConflict(_("This contact was changed by someone else since you opened it. "
                                 "Reload to see their changes."))
+    before = contact_snapshot(contact)  # where it counts in the report rollups now
     wanted = _status_of(data) if "status" in data else None
     if wanted == Status.DRAFT and contact.status == Status.COMPLETED:
         raise ContactInvalid({"status": _("A completed contact cannot become a draft again.")})
@@ -477,6 +488,7 @@ def _contact_update(actor, contact_id: int, data: dict, *, version: int | None,
         contact.version += 1
         contact.updated_at = now
         contact.save()
+        contact_changed(before, contact)
     if changed:
         audit_record(actor, Action.UPDATE, obj=contact, request=request, via=via, fields=changed)
     if completing:
@@ -503,6 +515,22 @@ def _locked_for_edit(actor, contact_id: int) -> Contact:
     return contact
 
 
+def contact_call_ended(contact_id: int, ended_at: datetime.datetime, *, via: str = "pbx") -> bool:
+    """The PBX reports that the call this contact records has ended: set ``ended_at``.
+
+    A system write (no actor; ``tongdai.telephony`` calls it), made only while ``ended_at``
+    is empty, so a time the counsellor corrected is kept. It does not bump ``version``:
+    the intake form never carries ``ended_at``, so the counsellor's open form stays valid.
+    Returns True when the time was set.
+    """
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+        if contact is None or contact.ended_at is not None:
+            return False
+        contact.ended_at = max(ended_at, contact.answered_at or contact.received_at)
+        contact.save(update_fields=["ended_at"])
+        audit_record(None, Action.UPDATE, obj=contact, via=via, fields=["ended_at"])
+    return True
 
 
 # --------------------------------------------------------------------------- reads

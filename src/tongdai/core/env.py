@@ -105,10 +105,55 @@ def database_from_url(url: str, base_dir: Path) -> dict:
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": 60,
+            # No persistent connections: under ASGI every request's sync code runs on a new
+            # thread, so a kept connection is never reused and a burst of webhooks held one
+            # PostgreSQL connection per request until garbage collection, exhausting
+            # max_connections (docs/performance.md, "Webhook intake"). Django's advice for
+            # ASGI; put PgBouncer in front to save the connection set-up.
+            "CONN_MAX_AGE": 0,
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }
     raise ImproperlyConfigured(
         f"TONGDAI_DATABASE_URL scheme {parsed.scheme!r} is not supported (use sqlite:// or postgres://)"
     )
+
+
+def imap_from_url(url: str, password: str | None = None) -> dict | None:
+    """The hotline mailbox from ``TONGDAI_IMAP_URL``, or None when it is not set.
+
+    ``imaps://user:password@host:993/INBOX`` — TLS from the first byte (port 993 default);
+    ``imap://user:password@host:143/INBOX`` — STARTTLS, required unless ``?starttls=no``
+    (only for a server on the same host or a test). User and password are URL-encoded
+    (``%40`` for ``@``); ``password`` (``TONGDAI_IMAP_PASSWORD``/``_FILE``) replaces the one in
+    the URL so the URL itself need not be a secret. The path is the folder (default INBOX).
+    """
+    from urllib.parse import parse_qs, unquote, urlparse
+
+    if not url:
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme not in {"imap", "imaps"}:
+        raise ImproperlyConfigured(
+            f"TONGDAI_IMAP_URL scheme {parsed.scheme!r} is not supported (use imaps:// or imap://)")
+    options = {k: v[-1].strip().lower() for k, v in parse_qs(parsed.query).items()}
+    starttls = options.get("starttls", "yes")
+    if starttls not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"TONGDAI_IMAP_URL: starttls must be yes or no, got {starttls!r}")
+    try:
+        port = parsed.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TONGDAI_IMAP_URL: bad port: {exc}") from exc
+    user = unquote(parsed.username or "")
+    secret = password if password else unquote(parsed.password or "")
+    if not parsed.hostname or not user or not secret:
+        raise ImproperlyConfigured(
+            "TONGDAI_IMAP_URL needs a host, a user and a password (in the URL or "
+            "TONGDAI_IMAP_PASSWORD)")
+    folder = unquote(parsed.path.lstrip("/")) or "INBOX"
+    if not folder.isascii() or not folder.isprintable():
+        raise ImproperlyConfigured("TONGDAI_IMAP_URL: the folder name must be printable ASCII")
+    tls = parsed.scheme == "imaps"
+    return {"host": parsed.hostname, "port": port or (993 if tls else 143), "user": user,
+            "password": secret, "folder": folder,
+            "tls": tls, "starttls": not tls and starttls in _TRUE}

@@ -202,11 +202,17 @@ FORMS: dict[str, FormSpec] = {
 
 def render_form(case: Case, code: str) -> bytes:
     """The PDF bytes of form ``code`` for ``case`` (no access check: callers do that)."""
-    from weasyprint import HTML  # heavy import (Pango, fonts): only when printing
-
     spec = FORMS.get(code)
     if spec is None:
         raise FormUnknown(code)
     with translation.override("vi"):
         html = render_to_string(spec.template, {"case": case, "form": spec, **spec.context(case)})
+    return html_to_pdf(html)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """PDF bytes of a self-contained HTML page (inline CSS and SVG; every URL refused).
+    Shared by the forms and the standard reports (``tongdai.reports.exports``)."""
+    from weasyprint import HTML  # heavy import (Pango, fonts): only when printing
+
     return HTML(string=html, url_fetcher=_no_fetch).write_pdf()

@@ -40,3 +40,14 @@ def available_in(centre_code: str) -> QuerySet[Presence]:
     return Presence.objects.filter(
         user__centre_id=centre_code, user__is_active=True, status=PresenceStatus.AVAILABLE,
         seen_at__gte=timezone.now() - STALE_AFTER)
+
+
+def effective_status(presence: Presence | None, now=None) -> str:
+    """The status others see: no row, or a workspace silent for ``STALE_AFTER`` (closed
+    laptop, lost network) is ``offline`` whatever was last chosen."""
+    if presence is None:
+        return PresenceStatus.OFFLINE
+    now = now or timezone.now()
+    if presence.status != PresenceStatus.OFFLINE and presence.seen_at < now - STALE_AFTER:
+        return PresenceStatus.OFFLINE
+    return presence.status

@@ -2,6 +2,7 @@
 
     tongdai user create tuvan.hue --role counsellor --centre DN --password-file pw.txt
     tongdai user create congan.lc --role agency_officer --agency 3 --password-file -
+    tongdai user create tuvan.hn2 --role counsellor --centre HN --extension 1001 --password-file -
     tongdai user list [--role ROLE] [--centre CODE] [--all]
     tongdai user deactivate tuvan.hue
 
@@ -50,6 +51,8 @@ class Command(BaseCommand):
         create.add_argument("--password-file", required=True,
                             help="File whose first line is the password; - for standard input.")
         create.add_argument("--full-name", default="")
+        create.add_argument("--extension", default="",
+                            help="Phone extension on the hotline PBX (call events name it).")
 
         listing = sub.add_parser("list", help="List accounts.")
         listing.add_argument("--role")
@@ -76,7 +79,8 @@ class Command(BaseCommand):
         password = read_password_file(options["password_file"])
         user = user_create(options["username"], options["role"], password,
                            centre=options["centre"], agency=options["agency"],
-                           commune=options["commune"], full_name=options["full_name"], via="cli")
+                           commune=options["commune"], full_name=options["full_name"],
+                           extension=options["extension"], via="cli")
         self.stdout.write(f"Created {user.username} ({user.get_role_display()}, {_place(user)}).")
 
     def list(self, options) -> None:

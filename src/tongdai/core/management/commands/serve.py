@@ -6,10 +6,12 @@ child processes and watches them:
 - **web**: uvicorn serving ``tongdai.asgi:application``, with uvicorn's access log off
   (query strings carry phone numbers and names);
 - **jobs**: Huey's consumer (``tongdai run_huey``): the worker and, in the same process,
-  the scheduler that enqueues periodic tasks.
+  the scheduler that enqueues periodic tasks;
+- **ami** (only when ``TONGDAI_AMI_URL`` is set): ``tongdai ami``, the Asterisk AMI
+  listener that stores the PBX's queue events for the worker.
 
-SIGINT and SIGTERM are forwarded to both and the command waits for them to stop. If
-either child dies on its own, the other is stopped and the command exits non-zero so a
+SIGINT and SIGTERM are forwarded to all and the command waits for them to stop. If
+any child dies on its own, the others are stopped and the command exits non-zero so a
 supervisor (systemd, Docker) restarts the lot. Production may instead run the two as
 separate services (see docs/operations.md).
 """
@@ -89,6 +91,8 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *_: stop.set())
         children = [self._start_web(host, port, options["web_workers"]),
                     self._start_jobs(options["job_workers"])]
+        if settings.TONGDAI_AMI_URL:
+            children.append(self._start_ami())
         try:
             code = self._supervise(children, stop, host, port)
         finally:
@@ -135,9 +139,15 @@ class Command(BaseCommand):
     def _start_jobs(self, workers: int) -> Child:
         argv = [sys.executable, "-m", "tongdai.cli", "run_huey",
                 "--workers", str(max(1, workers)), "--worker-type", "thread",
+                # An idle worker polls at most 1 s apart (Huey's default backs off to 10 s):
+                # call events and messages reach the live queue and the screen pop promptly.
+                "--max-delay", "1",
                 # SIGTERM lets a running job finish (up to 10 s) instead of cutting it off.
                 "--graceful-signal", "TERM", "--shutdown-timeout", "10"]
         return self._spawn("jobs", argv)
+
+    def _start_ami(self) -> Child:
+        return self._spawn("ami", [sys.executable, "-m", "tongdai.cli", "ami"])
 
     # ----------------------------------------------------------------- supervision
 

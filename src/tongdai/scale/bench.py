@@ -1,0 +1,531 @@
+"""``tongdai bench reads``: how fast the screens a counsellor and a manager use are, on a
+generated database (``tongdai generate``), and how close the app is to hand-written SQL.
+
+Every read goes through the app's own service functions (the ones the views and the API
+call, with their access scoping and audit records) and, in the same run, through the raw
+SQL that fetches the same rows or counts. Reported: p50/p95/p99 in milliseconds and the
+ratio app/raw of the medians.
+
+Contact creation is measured end to end: a real uvicorn server (``tongdai.asgi``, its
+own processes) started by the benchmark on a free local port, and 8 client threads each
+POSTing completed contacts to ``/api/v1/contacts`` with their own counsellor's bearer
+token (over keep-alive HTTP connections). Reported: contacts per second and latency.
+
+Never run against a production database: it adds contacts, API tokens and audit records.
+"""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, connections
+from django.utils import timezone
+
+from tongdai.accounts.models import ApiToken, User
+from tongdai.cases.models import Case, CaseAccess, CaseStatus
+from tongdai.cases.services import CaseFilter, case_audit_list, case_page, case_search
+from tongdai.contacts.models import Contact
+from tongdai.contacts.services import (
+    ContactFilter,
+    audit_list,
+    caller_history,
+    contact_page,
+    contact_search,
+)
+from tongdai.scale.generate import GEN_PREFIX
+
+PAGE = 25
+
+
+@dataclass
+class Timing:
+    name: str
+    app: list[float]
+    raw: list[float] | None = None
+    note: str = ""
+
+    @staticmethod
+    def pct(values: list[float], q: float) -> float:
+        if not values:
+            return float("nan")
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+    def row(self) -> list[str]:
+        p = [self.pct(self.app, q) for q in (50, 95, 99)]
+        out = [self.name, str(len(self.app)), *(f"{v:.1f}" for v in p)]
+        if self.raw:
+            r50, r95 = self.pct(self.raw, 50), self.pct(self.raw, 95)
+            out += [f"{r50:.1f}", f"{r95:.1f}", f"{p[0] / r50:.2f}" if r50 > 0 else "-"]
+        else:
+            out += ["-", "-", "-"]
+        return out
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+def _measure(name: str, app_fn, raw_fn, inputs: list, *, note: str = "") -> Timing:
+    """Alternate app and raw on the same inputs so both see the same cache state."""
+    app_fn(inputs[0])  # warm-up: plan caches, reference data
+    if raw_fn:
+        raw_fn(inputs[0])
+    app, raw = [], []
+    for value in inputs:
+        app.append(_timed(lambda v=value: app_fn(v)))
+        if raw_fn:
+            raw.append(_timed(lambda v=value: raw_fn(v)))
+    return Timing(name, app, raw or None, note)
+
+
+def _fetch(sql: str, params: list) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# --------------------------------------------------------------------------- actors & inputs
+
+
+def _bench_user(username: str, role: str, centre: str | None) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        from tongdai.accounts.provisioning import user_create
+
+        user = user_create(username, role, os.urandom(16).hex() + "Aa1!", centre=centre,
+                           full_name=f"{username} (dữ liệu giả lập)", via="cli")
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _actors() -> dict[str, User]:
+    counsellor = User.objects.filter(username=f"{GEN_PREFIX}hn.c01").first()
+    case_manager = User.objects.filter(username=f"{GEN_PREFIX}hn.cm").first()
+    if counsellor is None or case_manager is None:
+        raise RuntimeError("No generated staff: run tongdai generate first.")
+    return {"counsellor": counsellor, "case_manager": case_manager,
+            "manager": _bench_user(f"{GEN_PREFIX}hn.mgr", "centre_manager", "HN"),
+            "admin": _bench_user(f"{GEN_PREFIX}admin", "national_admin", None)}
+
+
+def _sample_contacts(centre: str, n: int, rng: random.Random) -> list[tuple[str, str]]:
+    """(caller_phone, search_text) of ``n`` random contacts of ``centre`` with a name."""
+    last = Contact.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    out: list[tuple[str, str]] = []
+    tries = 0
+    while len(out) < n and tries < n * 50:
+        tries += 1
+        start = rng.randrange(1, last + 1)
+        row = (Contact.objects.filter(pk__gte=start, centre_id=centre).exclude(caller_phone="")
+               .exclude(caller_name="").order_by("pk").values_list("caller_phone", "search_text").first())
+        if row:
+            out.append(row)
+    return out
+
+
+# --------------------------------------------------------------------------- raw SQL twins
+
+
+_CONTACT_SELECT = ("SELECT c.id, c.received_at, c.channel, c.caller_name, c.caller_phone, c.summary, "
+                   "c.search_text, c.urgent, c.status, k.code, k.label_vi FROM contacts_contact c "
+                   "LEFT JOIN taxonomy_contactkind k ON k.code = c.kind_id ")
+
+
+def _raw_audit(user: User, action: str, ids: list[int], detail: dict) -> None:
+    """The audit row the app writes for a list or a search (``audit_record``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditevent (at, actor_id, actor_username, action, object_type, "
+            "object_id, object_ids, fields, detail, ip, via) VALUES "
+            "(%s, %s, %s, %s, %s, NULL, %s, %s, %s, NULL, %s)",
+            [timezone.now(), user.pk, user.username, action, "contact", json.dumps(ids), "[]",
+             json.dumps(detail), "bench"])
+
+
+def _raw_topics(ids: list[int]) -> None:
+    if ids:
+        marks = ", ".join(["%s"] * len(ids))
+        _fetch(f"SELECT ct.contact_id, t.code, t.label_vi FROM contacts_contacttopic ct "
+               f"JOIN taxonomy_topic t ON t.code = ct.topic_id WHERE ct.contact_id IN ({marks})", ids)
+
+
+def _raw_scope(user: User) -> tuple[str, list]:
+    return "c.centre_id = %s AND (c.status = 'completed' OR c.counsellor_id = %s)", [user.centre_id, user.pk]
+
+
+def raw_caller_history(user: User, phone: str) -> None:
+    scope, params = _raw_scope(user)
+    rows = _fetch(_CONTACT_SELECT + f"WHERE {scope} AND c.caller_phone = %s "
+                  "ORDER BY c.received_at DESC, c.id DESC LIMIT 10", [*params, phone])
+    _raw_topics([r[0] for r in rows])
+    if rows:
+        _raw_audit(user, "list", [r[0] for r in rows], {"caller_history": True})
+
+
+def raw_search(user: User, terms: list[str]) -> None:
+    scope, params = _raw_scope(user)
+    where = " AND ".join("c.search_text LIKE %s" for _ in terms)
+    rows = _fetch(_CONTACT_SELECT + f"WHERE {scope} AND {where} "
+                  f"ORDER BY c.received_at DESC, c.id DESC LIMIT {PAGE + 1}",
+                  [*params, *(f"%{t}%" for t in terms)])
+    _raw_topics([r[0] for r in rows])
+    _raw_audit(user, "search", [r[0] for r in rows][:PAGE], {"filters": {"q": True}, "page": 1})
+
+
+def raw_filtered(user: User, start, end, channel: str, kind: str) -> None:
+    scope, params = _raw_scope(user)
+    rows = _fetch(_CONTACT_SELECT + f"WHERE {scope} AND c.received_at >= %s AND c.received_at < %s "
+                  "AND c.channel = %s AND c.kind_id = %s "
+                  f"ORDER BY c.received_at DESC, c.id DESC LIMIT {PAGE + 1}",
+                  [*params, start, end, channel, kind])
+    _raw_topics([r[0] for r in rows])
+    _raw_audit(user, "list", [r[0] for r in rows][:PAGE], {"filters": {"channel": channel, "kind": kind},
+                                                           "page": 1})
+
+
+def raw_cases(user: User, status: str) -> None:
+    rows = _fetch("SELECT s.id, s.number, s.type, s.stage, s.status, s.opened_at, s.title, u.username "
+           "FROM cases_case s LEFT JOIN accounts_user u ON u.id = s.case_manager_id "
+           f"WHERE s.centre_id = %s AND s.status = %s AND (s.sensitivity = 'normal' "
+           f"OR s.case_manager_id = %s OR EXISTS (SELECT 1 FROM {CaseAccess._meta.db_table} a "
+           "WHERE a.case_id = s.id AND a.user_id = %s)) "
+           f"ORDER BY s.opened_at DESC, s.id DESC LIMIT {PAGE + 1}",
+           [user.centre_id, status, user.pk, user.pk])
+    _raw_audit(user, "list", [r[0] for r in rows][:PAGE], {"filters": {"status": status}, "page": 1})
+
+
+def raw_summary(start, end, centre: str | None = None) -> None:
+    """The standard report's counts in hand-written SQL (same definitions as
+    ``tongdai.reports.services``): contacts by each dimension, topics, places,
+    referrals by outcome and agency type, and people rescued."""
+    cond = "c.status = 'completed' AND c.received_at >= %s AND c.received_at < %s"
+    params: list = [start, end]
+    if centre:
+        cond += " AND c.centre_id = %s"
+        params.append(centre)
+    base = f"FROM contacts_contact c WHERE {cond}"
+    _fetch(f"SELECT COUNT(*) {base}", params)
+    for column in ("kind_id", "channel", "caller_relation_id", "centre_id"):
+        _fetch(f"SELECT c.{column}, COUNT(*) {base} GROUP BY c.{column}", params)
+    _fetch("SELECT c.province_id, p.region_id, lp.current_id, lp.region_id, "
+           "c.caller_country_id IS NOT NULL, COUNT(*) FROM contacts_contact c "
+           "LEFT JOIN geo_province p ON p.code = c.province_id "
+           "LEFT JOIN geo_legacyprovince lp ON lp.code = c.legacy_province_id "
+           f"WHERE {cond} GROUP BY 1, 2, 3, 4, 5", params)
+    tagged = f"FROM contacts_contacttopic ct WHERE ct.contact_id IN (SELECT c.id {base})"
+    _fetch(f"SELECT ct.topic_id, COUNT(*) {tagged} GROUP BY ct.topic_id", params)
+    _fetch("SELECT COALESCE(t.parent_id, t.code), COUNT(DISTINCT ct.contact_id) "
+           "FROM contacts_contacttopic ct JOIN taxonomy_topic t ON t.code = ct.topic_id "
+           f"WHERE ct.contact_id IN (SELECT c.id {base}) GROUP BY 1", params)
+    rcond = "r.sent_at >= %s AND r.sent_at < %s AND r.status <> 'revoked'"
+    rparams: list = [start, end]
+    if centre:
+        rcond += " AND s.centre_id = %s"
+        rparams.append(centre)
+    rfrom = f"FROM referrals_referral r JOIN cases_case s ON s.id = r.case_id WHERE {rcond}"
+    _fetch(f"SELECT r.outcome, r.status, COUNT(*) {rfrom} GROUP BY 1, 2", rparams)
+    _fetch(f"SELECT a.type, COUNT(*) FROM referrals_referral r JOIN cases_case s ON s.id = r.case_id "
+           f"JOIN accounts_agency a ON a.id = r.agency_id WHERE {rcond} GROUP BY 1", rparams)
+    _fetch(f"SELECT COUNT(DISTINCT r.case_id) {rfrom}", rparams)
+    rescued = ("SELECT DISTINCT r.case_id FROM referrals_referralstep st "
+               "JOIN referrals_referral r ON r.id = st.referral_id JOIN cases_case s ON s.id = r.case_id "
+               "WHERE st.status = 'completed' AND r.outcome IN ('rescued', 'supported') "
+               "AND st.at >= %s AND st.at < %s" + (" AND s.centre_id = %s" if centre else ""))
+    cases = [r[0] for r in _fetch(rescued, rparams)]
+    if cases:
+        marks = ", ".join(["%s"] * len(cases))
+        _fetch("SELECT DISTINCT r.case_id FROM referrals_referralstep st "
+               "JOIN referrals_referral r ON r.id = st.referral_id WHERE st.status = 'completed' "
+               f"AND r.outcome IN ('rescued', 'supported') AND st.at < %s AND r.case_id IN ({marks})",
+               [start, *cases])
+        _fetch(f"SELECT p.case_id, COUNT(*) FROM cases_caseperson p WHERE p.role = 'child_victim' "
+               f"AND p.case_id IN ({marks}) GROUP BY p.case_id", cases)
+
+
+def raw_dashboard(start, end, today_start, week_start, tomorrow, centre: str | None) -> None:
+    raw_summary(start, end, centre)
+    for low in (today_start, week_start):
+        cond = "status = 'completed' AND received_at >= %s AND received_at < %s"
+        params = [low, tomorrow]
+        if centre:
+            cond += " AND centre_id = %s"
+            params.append(centre)
+        _fetch(f"SELECT COUNT(*) FROM contacts_contact WHERE {cond}", params)
+    if connection.vendor == "postgresql":
+        day = "date_trunc('day', received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')"
+    else:
+        day = "date(received_at, '+7 hours')"
+    cond = "status = 'completed' AND received_at >= %s AND received_at < %s"
+    params = [start, end]
+    if centre:
+        cond += " AND centre_id = %s"
+        params.append(centre)
+    _fetch(f"SELECT {day}, COUNT(*) FROM contacts_contact WHERE {cond} GROUP BY 1", params)
+    _fetch("SELECT kind, COUNT(*) FROM deadlines_deadline WHERE due_at >= %s AND due_at < %s "
+           "AND cancelled_at IS NULL GROUP BY kind", [start, end])
+
+
+# --------------------------------------------------------------------------- create
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Server:
+    """uvicorn serving the app on a free local port, with this process's settings."""
+
+    def __init__(self, workers: int):
+        self.port = _free_port()
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="tongdai.settings")
+        self.log = Path(settings.DATA_DIR) / "bench-server.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "tongdai.asgi:application", "--host", "127.0.0.1",
+             "--port", str(self.port), "--workers", str(workers), "--no-access-log",
+             "--log-level", "warning"], env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status < 500:
+                    return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the server did not start; see {self.log}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _payload(rng: random.Random, n: int) -> bytes:
+    now = timezone.now()
+    received = now - datetime.timedelta(minutes=rng.randint(5, 50))
+    prefix = rng.choice(["90", "91", "93", "94", "96", "97", "98", "86", "88", "32"])
+    data = {
+        "status": "completed", "channel": "phone_111", "kind": "counselling_psychological",
+        "topics": ["peers"], "summary": "Trẻ buồn vì bị bạn thân xa lánh (dữ liệu giả lập).",
+        "received_at": received.isoformat(),
+        "answered_at": (received + datetime.timedelta(seconds=20)).isoformat(),
+        "ended_at": (received + datetime.timedelta(minutes=4)).isoformat(),
+        "caller": {"phone": f"+84{prefix}{rng.randrange(10**7):07d}", "name": f"Nguyễn Thị Bench {n}",
+                   "relation": "child_self", "sex": "female", "age": 14, "province": "01",
+                   "consent_keep": True},
+        "subjects": [{"name": f"Nguyễn Thị Bench {n}", "sex": "female", "age": 14, "province": "01"}],
+    }
+    return json.dumps(data).encode()
+
+
+def bench_create(clients: int, total: int, workers: int, url: str | None) -> tuple[Timing, float, int]:
+    """(latencies, contacts per second, failures) of ``total`` creates by ``clients`` threads."""
+    users = list(User.objects.filter(username__startswith=f"{GEN_PREFIX}hn.c").order_by("username")[:clients])
+    tokens = [ApiToken.issue(u, name="bench")[1] for u in users]
+    server = None
+    if url:
+        host, port = url.replace("http://", "").rstrip("/").split(":")
+        port = int(port)
+    else:
+        server = _Server(workers)
+        host, port = "127.0.0.1", server.port
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    per_client = total // clients
+
+    def client(index: int) -> None:
+        rng = random.Random(index)
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        headers = {"Authorization": f"Bearer {tokens[index % len(tokens)]}",
+                   "Content-Type": "application/json"}
+        for n in range(per_client):
+            body = _payload(rng, index * per_client + n)
+            started = time.perf_counter()
+            try:
+                conn.request("POST", "/api/v1/contacts", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 201
+            except OSError:
+                ok = False
+                conn = http.client.HTTPConnection(host, port, timeout=30)
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                if not ok:
+                    failures[0] += 1
+
+    try:
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        seconds = time.perf_counter() - started
+    finally:
+        if server:
+            server.stop()
+        ApiToken.objects.filter(user__in=users, name="bench").delete()
+    rate = len(latencies) / seconds if seconds else 0.0
+    where = url or f"uvicorn, {workers} worker process(es)"
+    return (Timing(f"create contact via API ({clients} clients, {where})", latencies, None,
+                   note=f"{rate:.0f}/s"), rate, failures[0])
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def bench_reads(iterations: int, report_iterations: int, seed: int, stdout) -> list[Timing]:
+    from tongdai.reports.services import dashboard_data, report_summary
+
+    rng = random.Random(seed)
+    actors = _actors()
+    counsellor, manager, admin = actors["counsellor"], actors["manager"], actors["admin"]
+    case_manager = actors["case_manager"]
+    samples = _sample_contacts(counsellor.centre_id, iterations, rng)
+    if not samples:
+        raise RuntimeError("No generated contacts with a phone and a name: run tongdai generate first.")
+    timings: list[Timing] = []
+
+    def add(timing: Timing) -> None:
+        """Keep the timing and show it at once: a later failure loses nothing."""
+        timings.append(timing)
+        stdout.write("  " + " | ".join(timing.row()) + "\n")
+        stdout.flush()
+
+    def history(phone):
+        caller_history(counsellor, phone, via="bench")
+
+    add(_measure("caller history by phone", history,
+                            lambda phone: raw_caller_history(counsellor, phone), [p for p, _ in samples]))
+
+    def name_query(text: str) -> str:
+        words = text.split(" | ")[0].split()
+        return " ".join(words[-2:]) if len(words) >= 2 else text  # "thi lan": middle + given name
+
+    def search(q):
+        flt = ContactFilter(q=q)
+        rows, _more = contact_page(contact_search(counsellor, flt), 1, PAGE)
+        audit_list(counsellor, rows, flt, via="bench")
+
+    queries = [name_query(text) for _, text in samples]
+    add(_measure("text search (accent-insensitive, 2 words)", search,
+                            lambda q: raw_search(counsellor, q.split()), queries))
+
+    today = timezone.localdate()
+    month_ago = today - datetime.timedelta(days=30)
+    tz = timezone.get_default_timezone()
+    start = datetime.datetime.combine(month_ago, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    combos = [(ch, kind) for ch in ("phone_111", "zalo", "facebook")
+              for kind in ("information", "counselling_psychological", "report")]
+
+    def filtered(combo):
+        channel, kind = combo
+        flt = ContactFilter(date_from=month_ago, date_to=today, channel=channel, kind=kind)
+        rows, _more = contact_page(contact_search(counsellor, flt), 1, PAGE)
+        audit_list(counsellor, rows, flt, via="bench")
+
+    add(_measure("filtered contact list (30 days, channel, kind)", filtered,
+                            lambda c: raw_filtered(counsellor, start, end, *c),
+                            [combos[i % len(combos)] for i in range(iterations)]))
+
+    def cases(status):
+        flt = CaseFilter(status=status)
+        rows, _more = case_page(case_search(case_manager, flt), 1, PAGE)
+        case_audit_list(case_manager, rows, flt, via="bench")
+
+    add(_measure("case list (open/closed)", cases, lambda s: raw_cases(case_manager, s),
+                            [(CaseStatus.OPEN, CaseStatus.CLOSED)[i % 2] for i in range(iterations)]))
+
+    year = today.year - 1
+    y_from, y_to = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    y_start = datetime.datetime.combine(y_from, datetime.time.min, tzinfo=tz)
+    y_end = datetime.datetime.combine(datetime.date(year + 1, 1, 1), datetime.time.min, tzinfo=tz)
+    add(_measure(f"yearly standard report ({year}, national)",
+                            lambda _v: report_summary(admin, y_from, y_to),
+                            lambda _v: raw_summary(y_start, y_end), list(range(report_iterations))))
+    add(_measure(f"yearly standard report ({year}, centre HN)",
+                            lambda _v: report_summary(manager, y_from, y_to),
+                            lambda _v: raw_summary(y_start, y_end, "HN"), list(range(report_iterations))))
+
+    d_start = datetime.datetime.combine(today - datetime.timedelta(days=29), datetime.time.min, tzinfo=tz)
+    week = datetime.datetime.combine(today - datetime.timedelta(days=today.weekday()), datetime.time.min,
+                                     tzinfo=tz)
+    today_start = datetime.datetime.combine(today, datetime.time.min, tzinfo=tz)
+    add(_measure("dashboard (30 days, centre HN)", lambda _v: dashboard_data(manager),
+                            lambda _v: raw_dashboard(d_start, end, today_start, week, end, "HN"),
+                            list(range(report_iterations))))
+    add(_measure("dashboard (30 days, national)", lambda _v: dashboard_data(admin),
+                            lambda _v: raw_dashboard(d_start, end, today_start, week, end, None),
+                            list(range(report_iterations))))
+    return timings
+
+
+HEADER = ["measure", "n", "app p50", "app p95", "app p99", "raw p50", "raw p95", "app/raw"]
+
+
+def format_table(timings: list[Timing]) -> str:
+    rows = [HEADER] + [t.row() for t in timings]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    lines = ["| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(r)) + " |" for r in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def describe_database() -> str:
+    counts = {m.__name__: m.objects.count() for m in (Contact, Case)}
+    vendor = connection.vendor
+    return f"{vendor}: {counts['Contact']:,} contacts, {counts['Case']:,} cases"
+
+
+def run_reads(options: dict, stdout) -> int:
+    stdout.write(f"Database: {describe_database()}; load average {_load()} on {os.cpu_count()} CPUs\n")
+    timings = []
+    if not options.get("skip_create"):
+        timing, rate, failures = bench_create(options["clients"], options["creates"],
+                                              options["workers"], options.get("url"))
+        timings.append(timing)
+        stdout.write(f"create: {rate:.0f} contacts/s with {options['clients']} clients, "
+                     f"{failures} failed\n")
+        connections.close_all()
+    timings += bench_reads(options["iterations"], options["report_iterations"], options["seed"], stdout)
+    stdout.write("Times in milliseconds; app = the service functions the views call "
+                 "(scoping and audit included), raw = hand-written SQL for the same rows.\n")
+    stdout.write(format_table(timings) + "\n")
+    stdout.write(f"Load average at the end: {_load()}\n")
+    for t in timings:
+        if t.note:
+            stdout.write(f"{t.name}: {t.note}\n")
+    return 0
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
