@@ -107,6 +107,22 @@ def test_postgres_url_is_split_into_django_settings(tmp_path):
     assert db["OPTIONS"] == {"sslmode": "require"}
 
 
+def test_postgres_pool_size_in_the_url_turns_on_the_connection_pool(tmp_path):
+    db = database_from_url("postgres://postgres@127.0.0.1/td?pool=10&sslmode=disable", tmp_path)
+    assert db["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10}
+    assert db["OPTIONS"]["sslmode"] == "disable"
+    assert db["CONN_MAX_AGE"] == 0  # Django refuses persistent connections with a pool
+    assert database_from_url("postgres://postgres@127.0.0.1/td?pool=0",
+                             tmp_path)["OPTIONS"]["pool"] is False
+    assert "pool" not in database_from_url("postgres://postgres@127.0.0.1/td", tmp_path)["OPTIONS"]
+
+
+@pytest.mark.parametrize("value", ["yes", "-1", "501"])
+def test_bad_pool_size_is_refused_at_start(tmp_path, value):
+    with pytest.raises(ImproperlyConfigured, match="pool"):
+        database_from_url(f"postgres://postgres@127.0.0.1/td?pool={value}", tmp_path)
+
+
 def test_postgresql_scheme_spelling_is_accepted(tmp_path):
     db = database_from_url("postgresql://postgres@127.0.0.1/td", tmp_path)
     assert db["ENGINE"] == "django.db.backends.postgresql"

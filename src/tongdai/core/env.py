@@ -98,6 +98,8 @@ def database_from_url(url: str, base_dir: Path) -> dict:
         }
     if parsed.scheme in {"postgres", "postgresql"}:
         options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        if "pool" in options:
+            options["pool"] = _pool_options(options["pool"])
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),
@@ -117,6 +119,22 @@ def database_from_url(url: str, base_dir: Path) -> dict:
     raise ImproperlyConfigured(
         f"TONGDAI_DATABASE_URL scheme {parsed.scheme!r} is not supported (use sqlite:// or postgres://)"
     )
+
+
+def _pool_options(value: str) -> dict | bool:
+    """``?pool=N`` on a PostgreSQL URL: a per-process connection pool of at most N
+    connections (psycopg_pool, Django's ``OPTIONS["pool"]``); ``?pool=0`` turns it off.
+    A pool saves the connection set-up of every request (several ms), which under ASGI is
+    otherwise paid per request (``CONN_MAX_AGE`` must stay 0 with a pool)."""
+    try:
+        size = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"pool={value!r} in TONGDAI_DATABASE_URL: give the pool's maximum size, e.g. pool=10"
+        ) from None
+    if size < 0 or size > 500:
+        raise ImproperlyConfigured("pool in TONGDAI_DATABASE_URL must be between 0 and 500")
+    return {"min_size": min(2, size), "max_size": size, "timeout": 10} if size else False
 
 
 def imap_from_url(url: str, password: str | None = None) -> dict | None:
