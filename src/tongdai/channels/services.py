@@ -9,7 +9,6 @@ Nothing here logs a payload: it is what a child wrote (personal data).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -28,13 +27,10 @@ from tongdai.channels.models import (
     MessageKind,
     Provider,
 )
+from tongdai.core.inbox import store_once
 from tongdai.workspace.routing import route
 
 logger = logging.getLogger(__name__)
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def inbox_accept(provider: str, event_id: str, raw: bytes | str) -> tuple[InboundEvent, bool]:
@@ -44,19 +40,8 @@ def inbox_accept(provider: str, event_id: str, raw: bytes | str) -> tuple[Inboun
     stored row and creates nothing. Database errors propagate: the webhook answers 503 and
     the provider retries.
     """
-    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    with transaction.atomic():
-        try:
-            with transaction.atomic():  # savepoint: a duplicate must not break the outer one
-                event = InboundEvent.objects.create(
-                    provider=provider, provider_event_id=event_id, raw=text)
-            created = True
-        except IntegrityError:
-            event = InboundEvent.objects.get(provider=provider, provider_event_id=event_id)
-            created = False
-        if event.processed_at is None:
-            transaction.on_commit(lambda: _enqueue(event.pk))
-    return event, created
+    return store_once(InboundEvent, {"provider": provider, "provider_event_id": event_id},
+                      raw, _enqueue)
 
 
 def _enqueue(event_pk: int) -> None:

@@ -38,7 +38,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tongdai.channels.models import Provider
-from tongdai.channels.services import inbox_accept, sha256_hex
+from tongdai.channels.services import inbox_accept
+from tongdai.core.inbox import sha256_hex
 
 logger = logging.getLogger(__name__)
 

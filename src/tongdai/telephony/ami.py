@@ -24,9 +24,10 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 from panoramisk import Manager
 
+from tongdai.core.inbox import sha256_hex
 from tongdai.telephony.adapters import AMI_EVENTS
 from tongdai.telephony.models import CallProvider
-from tongdai.telephony.services import call_event_accept, sha256_hex
+from tongdai.telephony.services import call_event_accept
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ payload or a phone number.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import logging
 import re
@@ -27,6 +26,7 @@ from tongdai.contacts.services import (
     contact_call_ended,
     contact_create,
 )
+from tongdai.core.inbox import store_once
 from tongdai.core.phones import InvalidPhone, normalize_phone
 from tongdai.telephony.adapters import PARSERS, CallUpdate, PayloadInvalid
 from tongdai.telephony.models import Call, CallEvent, CallState, Recording
@@ -46,10 +46,6 @@ def dialled_channel(dialled: str) -> str:
 CALL_VIA = "pbx"  # audit ``via`` of writes made on the PBX's word
 
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 # --------------------------------------------------------------------------- inbox
 
 
@@ -59,19 +55,8 @@ def call_event_accept(provider: str, event_id: str, raw: bytes | str) -> tuple[C
     Returns ``(event, created)``. Database errors propagate: the webhook answers 503 and
     the PBX retries (the AMI listener keeps the event in memory and retries).
     """
-    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                event = CallEvent.objects.create(provider=provider, event_id=event_id[:200],
-                                                 raw=text)
-            created = True
-        except IntegrityError:
-            event = CallEvent.objects.get(provider=provider, event_id=event_id[:200])
-            created = False
-        if event.processed_at is None:
-            transaction.on_commit(lambda: _enqueue(event.pk))
-    return event, created
+    return store_once(CallEvent, {"provider": provider, "event_id": event_id[:200]}, raw,
+                      _enqueue)
 
 
 def _enqueue(event_pk: int) -> None:

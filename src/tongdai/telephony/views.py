@@ -43,11 +43,12 @@ from tongdai.audit.services import audit_record
 from tongdai.channels.views import _bad_signature, _db_unavailable, _not_configured, _parse_object
 from tongdai.channels.views import _json as _message
 from tongdai.core.ids import safe_id
+from tongdai.core.inbox import sha256_hex
 from tongdai.geo.models import Province
 from tongdai.telephony import recordings
 from tongdai.telephony.adapters import PayloadInvalid, generic_update
 from tongdai.telephony.models import CallProvider
-from tongdai.telephony.services import call_event_accept, sha256_hex
+from tongdai.telephony.services import call_event_accept
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
