@@ -39,6 +39,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reference_cache():
+    """Each test starts with an empty reference cache: a test's rolled-back edits of a term
+    must not be what the next test reads (tongdai.core.refcache)."""
+    from tongdai.core import refcache
+
+    refcache.clear()
+    yield
+    refcache.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

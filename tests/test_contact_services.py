@@ -117,7 +117,9 @@ def test_retired_topic_stays_on_old_records_but_cannot_be_newly_used(people, mak
     from tongdai.taxonomy.models import Topic
 
     c = make_contact(people.hn)
-    Topic.objects.filter(pk="violence_physical").update(active=False)
+    topic = Topic.objects.get(pk="violence_physical")
+    topic.active = False
+    topic.save()  # as the admin site does; the reference cache drops the table at once
     contact_update(people.hn, c.pk, {"topics": ["violence_physical", "family"]})
     assert set(c.topics.values_list("code", flat=True)) == {"violence_physical", "family"}
     assert "topics" in _errors(contact_data(topics=["violence_physical"]), people.hn)
@@ -173,3 +175,16 @@ def test_caller_history_stays_within_reach(people, make_contact):
     make_contact(people.ag, caller={"phone": "+84912345678", "province": "91"})
     assert caller_history(people.hn, "84912345678") == [mine]
     assert caller_history(people.hn, "not a phone") == []
+
+
+def test_reference_changes_made_elsewhere_are_seen_after_the_cache_ttl(people, monkeypatch):
+    """A bulk write (another process, an import) sends no signal: the cached table is read
+    again once it is older than refcache.TTL."""
+    from tongdai.core import refcache
+    from tongdai.taxonomy.models import ContactKind
+
+    assert contact_create(people.hn, contact_data(kind="report")).kind_id == "report"
+    ContactKind.objects.filter(pk="report").update(active=False)
+    assert contact_create(people.hn, contact_data(kind="report")).kind_id == "report"  # < TTL
+    monkeypatch.setattr(refcache, "TTL", 0.0)
+    assert "kind" in _errors(contact_data(kind="report"), people.hn)

@@ -14,8 +14,9 @@ from django.core.management import CommandError, call_command
 from tests.support.reports import JUNE, at, build
 from tongdai.contacts.models import Contact
 from tongdai.contacts.services import contact_update
-from tongdai.reports.models import ContactDayCount
-from tongdai.reports.rollups import computed_rows, contact_stat_keys, rebuild, stored_rows
+from tongdai.reports import rollups
+from tongdai.reports.models import ContactDayCount, ContactDayDelta
+from tongdai.reports.rollups import computed_rows, contact_stat_keys, fold, rebuild, stored_rows
 from tongdai.reports.services import report_summary
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +31,8 @@ def _in_july():
 
 
 def _rows(centre="HN", day=JUNE_5) -> dict[tuple[str, str], int]:
-    return {(r.dimension, r.key): r.count
-            for r in ContactDayCount.objects.filter(centre_id=centre, day=day)}
+    """What the rollups count for the centre and day (counter rows plus pending deltas)."""
+    return {(dim, key): n for (d, c, dim, key), n in stored_rows(day, day).items() if c == centre}
 
 
 def _create(make_contact, user, when=None, **overrides):
@@ -54,7 +55,7 @@ def test_a_completed_contact_counts_under_each_of_its_keys(people, make_contact)
 
 def test_a_draft_counts_nowhere_until_completed(people, make_contact):
     d = _create(make_contact, people.hn, status="draft", kind="information", topics=["family"])
-    assert not ContactDayCount.objects.exists()
+    assert not ContactDayCount.objects.exists() and not ContactDayDelta.objects.exists()
     with time_machine.travel(at(6, 5, 11), tick=False):
         contact_update(people.hn, d.pk, {"status": "completed"}, via="test")
     assert _rows()[("kind", "information")] == 1 and _rows()[("total", "")] == 1
@@ -170,3 +171,86 @@ def test_generated_data_leaves_rollups_that_match_the_contacts(people, make_cont
     assert s["total"] == received.count() > 0
     assert sum(s["by_province"].values()) == sum(s["by_region"].values()) == s["total"]
     assert s["by_centre"] == {c: received.filter(centre_id=c).count() for c in s["by_centre"]}
+
+
+# --------------------------------------------------------------------------- pending deltas
+
+
+def _counter_rows() -> dict:
+    return {(r.day, r.centre_id, r.dimension, r.key): r.count for r in ContactDayCount.objects.all()}
+
+
+def test_a_save_writes_deltas_that_fold_into_the_counter_rows(people, make_contact):
+    c = _create(make_contact, people.hn, kind="report", topics=["violence_physical"])
+    # The save only inserted deltas: no counter row was touched (no wait on other savers).
+    assert not ContactDayCount.objects.exists()
+    assert ContactDayDelta.objects.filter(delta=1).count() == len(contact_stat_keys(c))
+    before = report_summary(people.analyst, *JUNE)
+    assert before["total"] == 1 and before["by_topic"]["violence"] == 1
+    assert fold() == len(contact_stat_keys(c))
+    assert not ContactDayDelta.objects.exists()
+    assert _counter_rows() == stored_rows() == computed_rows()
+    assert report_summary(people.analyst, *JUNE) == before
+    # A reclassification after the fold writes −1/+1 deltas; folded, the emptied rows go.
+    with time_machine.travel(at(6, 25), tick=False):
+        contact_update(people.hn, c.pk, {"kind": "information"}, via="test")
+    assert stored_rows() == computed_rows() and report_summary(people.analyst, *JUNE)["by_kind"]["report"] == 0
+    assert fold() == 2
+    assert _counter_rows() == computed_rows()
+    assert not ContactDayCount.objects.filter(dimension="kind", key="report").exists()
+
+
+def test_deltas_are_counted_with_the_rows_in_every_figure(people, make_contact):
+    _create(make_contact, people.hn, kind="report")
+    fold()
+    _create(make_contact, people.hn, kind="report")          # folded and pending rows add up
+    _create(make_contact, people.ag, when=at(6, 6), kind="information")
+    s = report_summary(people.analyst, *JUNE)
+    assert s["total"] == 3 and s["by_kind"]["report"] == 2 and s["by_centre"]["HN"] == 2
+    from tongdai.reports.services import Period, contact_total, trend
+
+    june = Period(*JUNE)
+    assert contact_total("HN", june) == 2 and contact_total(None, june) == 3
+    days = dict(trend(None, june, "day"))
+    assert days["2026-06-05"] == 2 and days["2026-06-06"] == 1
+
+
+def test_the_fold_is_queued_after_commit(people, make_contact, django_capture_on_commit_callbacks):
+    from huey.contrib.djhuey import HUEY
+
+    rollups._last_fold_request[0] = 0.0
+    was, HUEY.immediate = HUEY.immediate, True
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            _create(make_contact, people.hn, kind="report")
+        assert len(callbacks) == 1
+    finally:
+        HUEY.immediate = was
+    assert not ContactDayDelta.objects.exists()
+    assert _counter_rows() == computed_rows() and _rows()[("kind", "report")] == 1
+    # Within a second of that request, another save does not queue a second fold.
+    with django_capture_on_commit_callbacks(execute=True):
+        _create(make_contact, people.hn, kind="report")
+    assert ContactDayDelta.objects.exists()
+
+
+def test_rebuild_replaces_the_pending_deltas_of_its_range_only(people, make_contact):
+    c = _create(make_contact, people.hn, kind="report")
+    _create(make_contact, people.hn, when=at(6, 20), kind="report")
+    assert rebuild(JUNE_5, JUNE_5) == len(contact_stat_keys(c))
+    assert not ContactDayDelta.objects.filter(day=JUNE_5).exists()
+    assert ContactDayDelta.objects.filter(day=datetime.date(2026, 6, 20)).exists()
+    assert stored_rows() == computed_rows()
+
+
+def test_a_fold_claims_its_deltas_in_batches(people, make_contact):
+    for day in (5, 6, 7):
+        for _ in range(3):
+            _create(make_contact, people.hn, when=at(6, day), kind="report")
+    pending = ContactDayDelta.objects.count()
+    # Batches of 7 deltas: a (day, key) pair split across two batches still adds up.
+    assert fold(limit=7) == pending
+    assert not ContactDayDelta.objects.exists()
+    assert _counter_rows() == computed_rows()
+    assert _rows()[("total", "")] == 3
+    assert fold() == 0

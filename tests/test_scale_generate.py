@@ -173,3 +173,22 @@ def test_command(people, capsys):
     assert Contact.objects.count() == 30
     with pytest.raises(CommandError):
         call_command("generate", contacts=0)
+
+
+def test_bench_reads_runs_app_and_raw_sql_on_a_generated_database(generated, people, make_contact):
+    """``tongdai bench reads`` end to end without the HTTP part: every app measure and its
+    hand-written SQL twin run on this database (PostgreSQL and SQLite alike)."""
+    import io
+
+    from tongdai.reports.models import ContactDayDelta
+    from tongdai.scale.bench import run_reads
+
+    make_contact(people.hn)  # leaves pending rollup deltas: the benchmark folds them first
+    assert ContactDayDelta.objects.exists()
+    out = io.StringIO()
+    assert run_reads({"iterations": 4, "report_iterations": 1, "seed": 1, "skip_create": True}, out) == 0
+    text = out.getvalue()
+    assert "Folded" in text and not ContactDayDelta.objects.exists()
+    for measure in ("caller history by phone", "text search", "filtered contact list", "case list",
+                    "yearly standard report", "dashboard (30 days, centre HN)", "dashboard (30 days, national)"):
+        assert measure in text

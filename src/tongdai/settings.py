@@ -77,7 +77,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "tongdai.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tongdai.core.middleware.StaticFilesMiddleware",  # WhiteNoise, async capable
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tongdai.accounts.middleware.LanguageMiddleware",  # Vietnamese unless chosen otherwise
@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "tongdai.core.middleware.SyncChainMiddleware",  # last: the chain runs sync, in one thread
 ]
 
 ROOT_URLCONF = "tongdai.urls"

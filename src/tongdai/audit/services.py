@@ -16,7 +16,7 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def audit_record(
+def audit_event(
     actor,
     action: Action | str,
     *,
@@ -29,11 +29,13 @@ def audit_record(
     request=None,
     via: str = "",
 ) -> AuditEvent:
+    """The audit record of one action, not yet saved: ``audit_record`` saves one,
+    ``audit_record_all`` several in one statement."""
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = obj.pk
     user = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=user,
         actor_username=getattr(user, "username", "") if user else "",
         action=str(action),
@@ -45,3 +47,15 @@ def audit_record(
         ip=client_ip(request),
         via=via,
     )
+
+
+def audit_record(actor, action: Action | str, **what) -> AuditEvent:
+    """Record that ``actor`` did ``action`` (keywords as for ``audit_event``)."""
+    event = audit_event(actor, action, **what)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_record_all(events: list[AuditEvent]) -> None:
+    """Record several ``audit_event`` results at once, in their order."""
+    AuditEvent.objects.bulk_create(events)

@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 
 from tongdai.accounts.roles import Perm
 from tongdai.audit.models import Action
-from tongdai.audit.services import audit_record
+from tongdai.audit.services import audit_event, audit_record, audit_record_all
 from tongdai.contacts.models import AgeGroup, Channel, Contact, ContactTopic, Sex, Status, Subject
 from tongdai.core.ids import safe_id as _safe_id
 from tongdai.core.phones import InvalidPhone, looks_like_phone, normalize_phone
+from tongdai.core.refcache import ref_get, ref_many
 from tongdai.core.text import fold, search_terms
 from tongdai.geo.models import Commune, Country, Province
 from tongdai.reports.rollups import contact_changed, contact_snapshot
@@ -153,7 +154,7 @@ class _Validator:
         if not isinstance(code, str):
             self.fail(path, _("Must be a code."))
             return None
-        term = model.objects.filter(pk=code).first()
+        term = ref_get(model, code)
         if term is None or (not term.active and code != current_code):
             self.fail(path, _("Unknown code %(code)s.") % {"code": _short(code)})
             return None
@@ -167,7 +168,7 @@ class _Validator:
                 self.fail(f"{prefix}.{key}", _("Must be a code."))
                 return None, None, None
         if p_code:
-            province = Province.objects.filter(pk=p_code).first()
+            province = ref_get(Province, p_code)
             if province is None:
                 self.fail(f"{prefix}.province", _("Unknown province code %(code)s.") % {"code": _short(p_code)})
         if c_code:
@@ -182,7 +183,7 @@ class _Validator:
             elif province is None and not p_code:
                 province = commune.province
         if k_code:
-            country = Country.objects.filter(pk=str(k_code).upper()).first()
+            country = ref_get(Country, str(k_code).upper())
             if country is None:
                 self.fail(f"{prefix}.country", _("Unknown country code %(code)s.") % {"code": _short(k_code)})
             elif country.pk == "VN":
@@ -271,7 +272,7 @@ class _Validator:
             self.fail("topics", _("At most %(n)d topics.") % {"n": MAX_TOPICS})
             return []
         current = set(self.existing.topics.values_list("code", flat=True)) if self.existing else set()
-        found = {t.code: t for t in Topic.objects.filter(code__in=codes)}
+        found = ref_many(Topic, codes)
         bad = [c for c in codes if c not in found or (not found[c].active and c not in current)]
         if bad:
             self.fail("topics", _("Unknown topic code(s): %(codes)s.") % {"codes": ", ".join(_short(c) for c in bad)})
@@ -363,7 +364,8 @@ def _save_related(contact: Contact, cleaned: _Cleaned, creating: bool) -> set[st
         old = set() if creating else set(contact.topics.values_list("code", flat=True))
         new = {t.code for t in cleaned.topics}
         if old != new:
-            ContactTopic.objects.filter(contact=contact).exclude(topic_id__in=new).delete()
+            if not creating:
+                ContactTopic.objects.filter(contact=contact).exclude(topic_id__in=new).delete()
             ContactTopic.objects.bulk_create(
                 [ContactTopic(contact=contact, topic_id=c) for c in new - old])
             changed.add("topics")
@@ -371,7 +373,8 @@ def _save_related(contact: Contact, cleaned: _Cleaned, creating: bool) -> set[st
         old_rows = [] if creating else [_subject_key(s) for s in contact.subjects.all()]
         new_rows = [_subject_key(Subject(**row)) for row in cleaned.subjects]
         if old_rows != new_rows:
-            contact.subjects.all().delete()
+            if not creating:
+                contact.subjects.all().delete()
             Subject.objects.bulk_create([Subject(contact=contact, **row) for row in cleaned.subjects])
             changed.add("subjects")
     return changed
@@ -386,7 +389,8 @@ def derived_fields(caller_name: str, caller_place: tuple[str | None, str | None]
     """``(search_text, province_id, commune_id)`` of a contact from its caller's name and
     place and its subjects' ``(name, province_id, commune_id)`` in order. The one rule for
     these derived columns: the service applies it on every write, and the benchmark
-    generator (``tongdai.scale``) applies it to the rows it bulk-loads."""
+    generator (``tongdai.scale``) applies it to the rows it bulk-loads. Places may be given
+    as codes or as ``Province``/``Commune`` objects; they come back as given."""
     names = [caller_name] + [name for name, _p, _c in subjects]
     search_text = fold(" | ".join(n for n in names if n))
     located = next((s for s in subjects if s[1]), None)
@@ -425,17 +429,21 @@ def contact_create(actor, data: dict, *, request=None, via: str = "ui",
         contact.status, contact.completed_at = Status.COMPLETED, now
     else:
         contact.draft_form = draft_form or {}
+    # Derived columns from the cleaned values (their Province/Commune objects included, so
+    # the rollup keys below need no lookup): one INSERT, no follow-up UPDATE.
+    contact.search_text, contact.province, contact.commune = derived_fields(
+        contact.caller_name, (contact.caller_province, contact.caller_commune),
+        [(row["name"], row["province"], row["commune"]) for row in cleaned.subjects or []])
     contact.save()
     _save_related(contact, cleaned, creating=True)
-    _refresh_derived(contact)
-    contact.save(update_fields=["search_text", "province", "commune"])
-    contact_changed(frozenset(), contact)
-    audit_record(actor, Action.CREATE, obj=contact, request=request, via=via,
-                 fields=[*cleaned.fields, *(["topics"] if cleaned.topics else []),
-                         *(["subjects"] if cleaned.subjects else [])],
-                 detail={"status": contact.status})
+    contact_changed(frozenset(), contact, topics=cleaned.topics or [])
+    events = [audit_event(actor, Action.CREATE, obj=contact, request=request, via=via,
+                          fields=[*cleaned.fields, *(["topics"] if cleaned.topics else []),
+                                  *(["subjects"] if cleaned.subjects else [])],
+                          detail={"status": contact.status})]
     if contact.status == Status.COMPLETED:
-        audit_record(actor, Action.COMPLETE, obj=contact, request=request, via=via)
+        events.append(audit_event(actor, Action.COMPLETE, obj=contact, request=request, via=via))
+    audit_record_all(events)
     return contact
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from django.db import models, transaction
 
+from tongdai.core import refcache
 from tongdai.core.text import fold
 from tongdai.geo.regions import LEGACY_PROVINCE_REGION, REGION_POSITION, REGIONS
 
@@ -279,4 +280,7 @@ def load_reference_data() -> dict[str, int]:
             counts["rows_written"] += result.pop("written")
             counts.update(result)
     counts["rows_written"] = counts.pop("rows_written")  # last, for the command's output
+    # Bulk writes send no signals: forget the cached tables now and once committed.
+    refcache.clear()
+    transaction.on_commit(refcache.clear)
     return counts

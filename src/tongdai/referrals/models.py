@@ -201,7 +201,9 @@ class Referral(models.Model):
     class Meta:
         ordering = ["-sent_at", "-id"]
         indexes = [models.Index(fields=["agency", "status", "-sent_at"], name="referral_agency_inbox"),
-                   models.Index(fields=["case", "-sent_at"], name="referral_case")]
+                   models.Index(fields=["case", "-sent_at"], name="referral_case"),
+                   # The reports count referrals sent in a period (tongdai.reports.services).
+                   models.Index(fields=["sent_at"], name="referral_sent")]
 
     def __str__(self) -> str:
         return f"referral {self.pk} of case {self.case_id}"
@@ -238,6 +240,8 @@ class ReferralStep(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # The reports look for completed steps in a period (people rescued).
+        indexes = [models.Index(fields=["status", "at"], name="referralstep_status_at")]
 
     def __str__(self) -> str:
         return f"{self.referral_id} {self.status}"

@@ -13,8 +13,18 @@ cannot drift apart.
 **How it stays correct.** ``tongdai.contacts.services`` takes ``contact_snapshot`` of a
 contact before changing it (``None`` for a draft or a new contact) and calls
 ``contact_changed(before, contact)`` after saving it, in the same transaction: the rows
-the contact no longer counts under get −1, the new ones +1, through an atomic upsert
-(``INSERT … ON CONFLICT DO UPDATE SET count = count + delta``). Drafts count nowhere.
+the contact no longer counts under get −1, the new ones +1. Drafts count nowhere.
+
+The ±1 are written as **pending deltas** (``ContactDayDelta``, plain inserts), not as
+updates of the counter rows: every counsellor of a centre records contacts on the same
+day, so an update would make each saving transaction wait for the previous one to commit
+on the same rows. ``fold`` moves the deltas into ``ContactDayCount`` (one transaction that
+deletes the deltas it claimed and adds them with an atomic upsert, ``INSERT … ON CONFLICT
+DO UPDATE SET count = count + delta``); the job ``reports_rollups_fold`` runs it about a
+second after contacts are saved (``fold_soon``) and every minute as a sweep. Readers never
+wait for it: ``rollup_sums`` adds the counter rows and the pending deltas in one statement
+(one snapshot), so a report counts every saved contact exactly once whether or not its
+delta has been folded.
 
 **Repair.** ``tongdai rollups rebuild [--from --to]`` (``rebuild``) recomputes the rows of
 a day range from the contacts table with grouped queries, e.g. after a bulk load (``tongdai
@@ -24,17 +34,21 @@ generate`` calls it) or an import that wrote contacts without the services.
 from __future__ import annotations
 
 import datetime
+import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from tongdai.contacts.models import Contact, ContactTopic, Status
 from tongdai.geo.regions import ABROAD
-from tongdai.reports.models import ContactDayCount
+from tongdai.reports.models import ContactDayCount, ContactDayDelta
+
+log = logging.getLogger(__name__)
 
 #: Key for what has no value: no kind, no caller relation, no place.
 UNKNOWN = "unknown"
@@ -78,48 +92,109 @@ def _row_keys(kind_id, channel, relation_id) -> set[Key]:
             ("relation", relation_id or UNKNOWN)}
 
 
-def contact_stat_keys(contact: Contact) -> set[Key]:
-    """Every (dimension, key) a completed ``contact`` counts under (its current state)."""
+def contact_stat_keys(contact: Contact, topics: Iterable | None = None) -> set[Key]:
+    """Every (dimension, key) a completed ``contact`` counts under (its current state).
+    ``topics``: its topics (``Topic`` objects) when the caller has them at hand; else they
+    are read from the database."""
     province = contact.province
     legacy = contact.legacy_province
     province_key, region_key = place_keys(
         contact.province_id, province.region_id if province else None,
         legacy.current_id if legacy else None, legacy.region_id if legacy else None,
         contact.caller_country_id is not None)
-    topics = ContactTopic.objects.filter(contact=contact).values_list("topic_id", "topic__parent_id")
+    if topics is None:
+        pairs = ContactTopic.objects.filter(contact=contact).values_list("topic_id", "topic__parent_id")
+    else:
+        pairs = [(t.code, t.parent_id) for t in topics]
     return (_row_keys(contact.kind_id, contact.channel, contact.caller_relation_id)
-            | _topic_keys(topics) | {("province", province_key), ("region", region_key)})
+            | _topic_keys(pairs) | {("province", province_key), ("region", region_key)})
 
 
 def local_day(moment: datetime.datetime) -> datetime.date:
     return timezone.localdate(moment, timezone.get_default_timezone())
 
 
-def contact_snapshot(contact: Contact | None) -> frozenset[Row]:
-    """The rollup rows ``contact`` counts in now; empty for a draft or no contact."""
+def contact_snapshot(contact: Contact | None, topics: Iterable | None = None) -> frozenset[Row]:
+    """The rollup rows ``contact`` counts in now; empty for a draft or no contact.
+    ``topics`` as for ``contact_stat_keys``."""
     if contact is None or contact.pk is None or contact.status != Status.COMPLETED:
         return frozenset()
     day = local_day(contact.received_at)
-    return frozenset((day, contact.centre_id, dim, key) for dim, key in contact_stat_keys(contact))
+    return frozenset((day, contact.centre_id, dim, key)
+                     for dim, key in contact_stat_keys(contact, topics))
 
 
 # --------------------------------------------------------------------------- maintenance
 
+#: Seconds between two fold requests from one process (``fold_soon``).
+FOLD_EVERY = 1.0
+_last_fold_request = [0.0]
 
-def contact_changed(before: frozenset[Row], contact: Contact) -> None:
+
+def contact_changed(before: frozenset[Row], contact: Contact, *, topics: Iterable | None = None) -> None:
     """Move ``contact``'s counts from ``before`` (its ``contact_snapshot`` before the
-    change) to where it counts now. Call inside the transaction that saved it."""
-    after = contact_snapshot(contact)
+    change) to where it counts now, as pending deltas. Call inside the transaction that
+    saved it; ``topics`` as for ``contact_stat_keys``."""
+    after = contact_snapshot(contact, topics)
     deltas = Counter()
     for row in after - before:
         deltas[row] += 1
     for row in before - after:
         deltas[row] -= 1
-    apply_deltas(deltas)
+    record_deltas(deltas)
+
+
+def record_deltas(deltas: dict[Row, int]) -> None:
+    """Write ``deltas`` as pending rows (one insert) and ask for a fold after commit."""
+    rows = [ContactDayDelta(day=day, centre_id=centre, dimension=dim, key=key, delta=n)
+            for (day, centre, dim, key), n in deltas.items() if n]
+    if not rows:
+        return
+    ContactDayDelta.objects.bulk_create(rows)
+    transaction.on_commit(fold_soon)
+
+
+def fold_soon() -> None:
+    """Queue a fold, at most once a second per process (a burst of contacts is folded
+    together). Never raises: if the job queue is unreachable the deltas wait for the
+    minute sweep, and readers count them meanwhile."""
+    now = time.monotonic()
+    if now - _last_fold_request[0] < FOLD_EVERY:
+        return
+    _last_fold_request[0] = now
+    try:
+        from tongdai.reports.tasks import rollups_fold
+
+        rollups_fold()
+    except Exception:  # noqa: BLE001 - the contact is saved; the sweep folds later
+        log.warning("Could not queue the rollup fold; the minute sweep will do it.", exc_info=True)
+
+
+def fold(limit: int = 20_000) -> int:
+    """Move pending deltas into ``ContactDayCount``, oldest first, ``limit`` per
+    transaction; returns how many were folded. Safe to run concurrently: each transaction
+    claims its deltas by deleting them, so a delta is added once."""
+    table = connection.ops.quote_name(ContactDayDelta._meta.db_table)
+    folded = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id "
+                           f"LIMIT %s) RETURNING day, centre_id, dimension, key, delta", [limit])
+            claimed = cursor.fetchall()
+            deltas: Counter = Counter()
+            for day, centre, dim, key, n in claimed:
+                if isinstance(day, str):  # SQLite returns the text it stores
+                    day = datetime.date.fromisoformat(day)
+                deltas[(day, centre, dim, key)] += n
+            apply_deltas(deltas)
+        folded += len(claimed)
+        if len(claimed) < limit:
+            return folded
 
 
 def apply_deltas(deltas: dict[Row, int]) -> None:
-    """Add each delta to its row (created at need); rows left at zero are removed."""
+    """Add each delta to its counter row (created at need); rows left at zero are removed.
+    Used by ``fold``; contact writes go through ``record_deltas``."""
     # Always in the same (sorted) order: two transactions touching the same rows then lock
     # them in the same order and cannot deadlock on PostgreSQL.
     rows = sorted((day, centre, dim, key, n) for (day, centre, dim, key), n in deltas.items() if n)
@@ -195,32 +270,58 @@ def computed_rows(date_from: datetime.date | None = None,
     return {row: n for row, n in out.items() if n}
 
 
+def rollup_sums(fields: tuple[str, ...], *, date_from: datetime.date | None = None,
+                date_to: datetime.date | None = None, centre: str | None = None,
+                dimension: str | None = None) -> dict[tuple, int]:
+    """Counts of the day range (both ends included; ``None``: unbounded), optionally of one
+    centre and one dimension, grouped by ``fields`` (of ``day``, ``centre_id``,
+    ``dimension``, ``key``; ``()`` for the grand total): the counter rows plus the pending
+    deltas, read in one statement so a concurrent fold is seen wholly or not at all."""
+    def grouped(model, column):
+        qs = model.objects.all()
+        if date_from:
+            qs = qs.filter(day__gte=date_from)
+        if date_to:
+            qs = qs.filter(day__lte=date_to)
+        if centre:
+            qs = qs.filter(centre_id=centre)
+        if dimension:
+            qs = qs.filter(dimension=dimension)
+        return qs.order_by().values(*(fields or ("dimension",))).annotate(n=Sum(column))
+
+    out: Counter = Counter()
+    for row in grouped(ContactDayCount, "count").union(grouped(ContactDayDelta, "delta"), all=True):
+        if row["n"]:
+            out[tuple(row[f] for f in fields)] += row["n"]
+    return dict(out)
+
+
 def stored_rows(date_from: datetime.date | None = None,
                 date_to: datetime.date | None = None) -> dict[Row, int]:
-    qs = ContactDayCount.objects.all()
-    if date_from:
-        qs = qs.filter(day__gte=date_from)
-    if date_to:
-        qs = qs.filter(day__lte=date_to)
-    return {(r.day, r.centre_id, r.dimension, r.key): r.count for r in qs.iterator(chunk_size=10_000)}
+    """What the rollups hold now (counter rows plus pending deltas), zero rows left out."""
+    sums = rollup_sums(("day", "centre_id", "dimension", "key"), date_from=date_from, date_to=date_to)
+    return {row: n for row, n in sums.items() if n}
 
 
 @transaction.atomic
 def rebuild(date_from: datetime.date | None = None, date_to: datetime.date | None = None,
             *, batch: int = 10_000) -> int:
-    """Replace the rollup rows of the day range with counts recomputed from the contacts
-    table; returns the number of rows written. On PostgreSQL the table is locked against
-    concurrent writes for the duration, so a contact saved meanwhile is counted exactly
-    once (its delta waits and lands on the rebuilt rows)."""
+    """Replace the rollup rows of the day range (and their pending deltas) with counts
+    recomputed from the contacts table; returns the number of rows written. On PostgreSQL
+    both tables are locked against concurrent writes for the duration — the deltas first,
+    in the order ``fold`` takes them — so a contact saved meanwhile is counted exactly once
+    (its delta waits and lands after the rebuilt rows)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {ContactDayCount._meta.db_table} IN EXCLUSIVE MODE")
-    old = ContactDayCount.objects.all()
-    if date_from:
-        old = old.filter(day__gte=date_from)
-    if date_to:
-        old = old.filter(day__lte=date_to)
-    old.delete()
+            for model in (ContactDayDelta, ContactDayCount):
+                cursor.execute(f"LOCK TABLE {model._meta.db_table} IN EXCLUSIVE MODE")
+    for model in (ContactDayDelta, ContactDayCount):
+        old = model.objects.all()
+        if date_from:
+            old = old.filter(day__gte=date_from)
+        if date_to:
+            old = old.filter(day__lte=date_to)
+        old.delete()
     rows = computed_rows(date_from, date_to)
     ContactDayCount.objects.bulk_create(
         (ContactDayCount(day=day, centre_id=centre, dimension=dim, key=key, count=n)

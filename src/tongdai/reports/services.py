@@ -54,20 +54,20 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongdai.accounts.models import Centre
 from tongdai.accounts.roles import CENTRE_ROLES, NATIONAL_ROLES, Perm
-from tongdai.cases.models import Case, CasePerson, CaseType, PersonRole
+from tongdai.cases.models import Case, CaseType, PersonRole
 from tongdai.contacts.models import Channel
+from tongdai.core.idsets import id_set
 from tongdai.deadlines.models import Deadline, DeadlineKind
 from tongdai.geo.models import Province, Region
 from tongdai.geo.regions import ABROAD
 from tongdai.referrals.models import Outcome, Referral, ReferralStatus, ReferralStep
-from tongdai.reports.models import ContactDayCount
-from tongdai.reports.rollups import TOTAL, UNKNOWN
+from tongdai.reports.rollups import TOTAL, UNKNOWN, rollup_sums
 from tongdai.taxonomy.models import CallerRelation, ContactKind, Topic
 
 #: The longest period one report may cover (ten years and the leap days in them).
@@ -183,12 +183,6 @@ class Period:
 # --------------------------------------------------------------------------- queries
 
 
-def _rollup_rows(centre: str | None, period: Period):
-    """The daily rollup rows (``tongdai.reports.rollups``) of the period's local days."""
-    qs = ContactDayCount.objects.filter(day__gte=period.date_from, day__lte=period.date_to)
-    return (qs.filter(centre_id=centre) if centre else qs).order_by()
-
-
 def contact_counts(centre: str | None, period: Period) -> dict[str, dict[str, int]]:
     """``by_kind``, ``by_topic``, ``by_channel``, ``by_region``, ``by_province``,
     ``by_relation`` and ``by_centre`` of the period, summed from the daily rollups (the
@@ -206,19 +200,20 @@ def contact_counts(centre: str | None, period: Period) -> dict[str, dict[str, in
         "relation": {**{k: 0 for k in CallerRelation.objects.values_list("code", flat=True)}, UNKNOWN: 0},
     }
     by_centre = {k: 0 for k in Centre.objects.values_list("code", flat=True)}
-    rows = _rollup_rows(centre, period).values("dimension", "key", "centre_id").annotate(n=Sum("count"))
-    for row in rows:
-        if row["dimension"] == TOTAL:
-            by_centre[row["centre_id"]] = by_centre.get(row["centre_id"], 0) + row["n"]
-        elif row["dimension"] in out:
-            counts = out[row["dimension"]]
-            counts[row["key"]] = counts.get(row["key"], 0) + row["n"]
+    sums = rollup_sums(("dimension", "key", "centre_id"), date_from=period.date_from,
+                       date_to=period.date_to, centre=centre)
+    for (dimension, key, centre_id), n in sums.items():
+        if dimension == TOTAL:
+            by_centre[centre_id] = by_centre.get(centre_id, 0) + n
+        elif dimension in out:
+            out[dimension][key] = out[dimension].get(key, 0) + n
     return {**{f"by_{dim}": counts for dim, counts in out.items()}, "by_centre": by_centre}
 
 
 def contact_total(centre: str | None, period: Period) -> int:
     """Completed contacts received in the period, from the daily rollups."""
-    return _rollup_rows(centre, period).filter(dimension=TOTAL).aggregate(n=Sum("count"))["n"] or 0
+    return rollup_sums((), date_from=period.date_from, date_to=period.date_to, centre=centre,
+                       dimension=TOTAL).get((), 0)
 
 
 def _counts(qs, field: str, keys, *, none_key: str | None = None) -> dict[str, int]:
@@ -237,26 +232,29 @@ def report_referrals(centre: str | None, period: Period):
     return qs.filter(case__centre_id=centre) if centre else qs
 
 
-def _referral_outcomes(referrals) -> dict[str, int]:
-    out = {code: 0 for code in Outcome.values}
-    out[DECLINED] = 0
-    out[PENDING] = 0
-    rows = referrals.order_by().values("outcome", "status").annotate(n=Count("id"))
-    for row in rows:
-        if row["outcome"]:
-            key = row["outcome"]
-        elif row["status"] in (ReferralStatus.DECLINED, ReferralStatus.CLOSED):
+def _referral_figures(referrals) -> tuple[dict[str, int], dict[str, int]]:
+    """(by outcome, by agency type) of ``referrals``, from one grouped query. Without an
+    outcome a referral is ``declined`` (declined, or closed after a decline) or
+    ``pending`` (still with the partner)."""
+    from tongdai.accounts.models import AgencyType
+
+    outcomes = {code: 0 for code in Outcome.values}
+    outcomes[DECLINED] = 0
+    outcomes[PENDING] = 0
+    types = {code: 0 for code in AgencyType.values}
+    rows = (referrals.order_by().values("outcome", "status", "agency__type")
+            .annotate(n=Count("id")).values_list("outcome", "status", "agency__type", "n"))
+    for outcome, status, agency_type, n in rows:
+        if outcome:
+            key = outcome
+        elif status in (ReferralStatus.DECLINED, ReferralStatus.CLOSED):
             key = DECLINED
         else:
             key = PENDING
-        out[key] = out.get(key, 0) + row["n"]
-    return out
-
-
-def _agency_types(referrals) -> dict[str, int]:
-    from tongdai.accounts.models import AgencyType
-
-    return _counts(referrals, "agency__type", AgencyType.values)
+        outcomes[key] = outcomes.get(key, 0) + n
+        if agency_type is not None:
+            types[agency_type] = types.get(agency_type, 0) + n
+    return outcomes, types
 
 
 # -- people rescued and supported
@@ -301,9 +299,10 @@ def _first_rescues(centre: str | None, period: Period) -> set[int]:
     if not in_period:
         return set()
     earlier: set[int] = set()
+    ids = id_set(in_period)
     for qs, case_col, date_col, is_dt in sources:
         earlier.update(qs.filter(_in_period(date_col, is_dt, period, before=True),
-                                 **{f"{case_col}__in": list(in_period)}).order_by()
+                                 **{f"{case_col}__in": ids}).order_by()
                        .values_list(case_col, flat=True).distinct())
     return in_period - earlier
 
@@ -313,11 +312,11 @@ def _people_rescued(centre: str | None, period: Period) -> tuple[int, dict[str, 
     by_type = {code: 0 for code in CaseType.values}
     if not cases:
         return 0, by_type
-    victims = Counter(dict(
-        CasePerson.objects.filter(case_id__in=list(cases), role=PersonRole.CHILD_VICTIM)
-        .order_by().values("case_id").annotate(n=Count("id")).values_list("case_id", "n")))
-    for case_id, case_type in Case.objects.filter(pk__in=list(cases)).values_list("pk", "type"):
-        by_type[case_type] = by_type.get(case_type, 0) + max(1, victims.get(case_id, 0))
+    rows = (Case.objects.filter(pk__in=id_set(cases)).order_by()
+            .annotate(victims=Count("people", filter=Q(people__role=PersonRole.CHILD_VICTIM)))
+            .values_list("type", "victims"))
+    for case_type, victims in rows:
+        by_type[case_type] = by_type.get(case_type, 0) + max(1, victims)
     return sum(by_type.values()), by_type
 
 
@@ -339,6 +338,7 @@ def report_summary(actor, date_from: datetime.date, date_to: datetime.date,
 def summary_for(centre: str | None, period: Period) -> dict:
     """The summary without the access check: only for callers that did it."""
     referrals = report_referrals(centre, period)
+    by_outcome, by_agency_type = _referral_figures(referrals)
     people, people_by_type = _people_rescued(centre, period)
     dims = contact_counts(centre, period)
     return {
@@ -353,8 +353,8 @@ def summary_for(centre: str | None, period: Period) -> dict:
         "by_province": dims["by_province"],
         "by_relation": dims["by_relation"],
         "by_centre": dims["by_centre"],
-        "referrals_by_outcome": _referral_outcomes(referrals),
-        "referrals_by_agency_type": _agency_types(referrals),
+        "referrals_by_outcome": by_outcome,
+        "referrals_by_agency_type": by_agency_type,
         "referral_cases": referrals.order_by().values("case_id").distinct().count(),
         "people_rescued": people,
         "people_rescued_by_case_type": people_by_type,
@@ -368,9 +368,10 @@ TRENDS = {"day": 92, "month": 3653, "year": 3653}
 def trend(centre: str | None, period: Period, unit: str) -> list[tuple[str, int]]:
     """Completed contacts per day, month or year of ``period`` (local time), zeros kept."""
     counts: Counter[str] = Counter()
-    rows = _rollup_rows(centre, period).filter(dimension=TOTAL).values("day").annotate(n=Sum("count"))
-    for row in rows:
-        counts[_bucket_key(row["day"], unit)] += row["n"]
+    sums = rollup_sums(("day",), date_from=period.date_from, date_to=period.date_to, centre=centre,
+                       dimension=TOTAL)
+    for (day,), n in sums.items():
+        counts[_bucket_key(day, unit)] += n
     return [(key, counts.get(key, 0)) for key in _buckets(period, unit)]
 
 

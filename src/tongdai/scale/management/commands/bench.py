@@ -39,6 +39,7 @@ class Command(BaseCommand):
                             help="an already running server (http://127.0.0.1:8000) instead of "
                                  "starting one")
         parser.add_argument("--skip-create", action="store_true", help="reads only")
+        parser.add_argument("--skip-reads", action="store_true", help="the create measure only")
         parser.add_argument("--seed", type=int, default=111)
 
     def handle(self, *args, **options):
