@@ -77,7 +77,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "tongdai.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "tongdai.core.middleware.StaticFilesMiddleware",  # WhiteNoise, async capable
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tongdai.accounts.middleware.LanguageMiddleware",  # Vietnamese unless chosen otherwise

@@ -11,7 +11,7 @@ from django.db.models import prefetch_related_objects
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictInt
 
-from tongdai.api.schemas import ErrorOut, SafeStr, StrictIn, StrictStr
+from tongdai.api.schemas import ErrorOut, SafeStr, StrictIn, StrictStr, utc
 from tongdai.cases.models import Case, CaseStatus, CaseType
 from tongdai.cases.services import (
     CaseFilter,
@@ -137,7 +137,7 @@ def case_list_view(request, filters: Query[CaseListQuery]):
 def case_note_view(request, case_id: int, payload: NoteIn):
     """An internal note on the case timeline (never shared with partner agencies)."""
     event = case_add_note(request.auth, case_id, payload.text, request=request, via=VIA)
-    return Status(201, {"id": event.pk, "at": _utc(event.at), "kind": event.kind})
+    return Status(201, {"id": event.pk, "at": utc(event.at), "kind": event.kind})
 
 
 # --------------------------------------------------------------------------- output
@@ -148,18 +148,14 @@ def _with_relations(rows: list[Case]) -> list[Case]:
     return rows
 
 
-def _utc(value: datetime.datetime | None) -> datetime.datetime | None:
-    return value.astimezone(datetime.UTC) if value else None
-
-
 def case_out(c: Case) -> dict:
     """The public JSON shape of a case (``CaseOut``): codes, not labels; UTC times."""
     return {
         "id": c.pk, "number": c.number, "centre": c.centre_id, "type": c.type, "stage": c.stage,
         "status": c.status, "sensitivity": c.sensitivity, "urgent": c.urgent, "title": c.title,
         "case_manager": c.case_manager.username if c.case_manager_id else None,
-        "received_at": _utc(c.received_at), "opened_at": _utc(c.opened_at),
-        "closed_at": _utc(c.closed_at),
+        "received_at": utc(c.received_at), "opened_at": utc(c.opened_at),
+        "closed_at": utc(c.closed_at),
         "contacts": sorted(link.contact_id for link in c.casecontact_set.all()),
         "people": [{"role": p.role, "name": p.name, "sex": p.sex, "age": p.age,
                     "province": p.province_id, "commune": p.commune_id, "country": p.country_id}

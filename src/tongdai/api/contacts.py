@@ -3,8 +3,6 @@ which scopes to the caller's reach (404 outside it) and writes the audit trail."
 
 from __future__ import annotations
 
-import datetime
-
 from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from ninja import Query, Router, Status
@@ -16,6 +14,7 @@ from tongdai.api.schemas import (
     ContactPageOut,
     ContactPatchIn,
     ErrorOut,
+    utc,
 )
 from tongdai.contacts.export import contact_export_csv
 from tongdai.contacts.models import Contact
@@ -101,10 +100,6 @@ def _filter(filters: ContactListQuery) -> ContactFilter:
 # --------------------------------------------------------------------------- output
 
 
-def _utc(value: datetime.datetime | None) -> datetime.datetime | None:
-    return value.astimezone(datetime.UTC) if value else None
-
-
 def contact_out(c: Contact) -> dict:
     """The public JSON shape of a contact (``ContactOut``): codes, not labels; UTC times."""
     return {
@@ -112,8 +107,8 @@ def contact_out(c: Contact) -> dict:
         "centre": c.centre_id, "counsellor": c.counsellor.username, "channel": c.channel,
         "kind": c.kind_id, "topics": [t.code for t in c.topics.all()],
         "summary": c.summary, "notes": c.notes, "actions_taken": c.actions_taken,
-        "urgent": c.urgent, "received_at": _utc(c.received_at),
-        "answered_at": _utc(c.answered_at), "ended_at": _utc(c.ended_at),
+        "urgent": c.urgent, "received_at": utc(c.received_at),
+        "answered_at": utc(c.answered_at), "ended_at": utc(c.ended_at),
         "caller": {
             "phone": c.caller_phone, "name": c.caller_name, "relation": c.caller_relation_id,
             "sex": c.caller_sex, "age": c.caller_age, "age_group": c.caller_age_group,
@@ -127,6 +122,6 @@ def contact_out(c: Contact) -> dict:
             "country": s.country_id,
         } for s in c.subjects.all()],
         "province": c.province_id, "commune": c.commune_id,
-        "created_at": _utc(c.created_at), "updated_at": _utc(c.updated_at),
-        "completed_at": _utc(c.completed_at),
+        "created_at": utc(c.created_at), "updated_at": utc(c.updated_at),
+        "completed_at": utc(c.completed_at),
     }

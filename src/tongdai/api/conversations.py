@@ -12,7 +12,7 @@ import datetime
 
 from ninja import Field, Query, Router, Schema
 
-from tongdai.api.schemas import ErrorOut, SafeStr
+from tongdai.api.schemas import ErrorOut, SafeStr, utc
 from tongdai.channels.lifecycle import (
     ConversationFilter,
     conversation_audit_list,
@@ -108,18 +108,14 @@ def conversation_detail_view(request, conversation_id: int):
             "messages": [message_out(m) for m in conversation_messages(conversation)]}
 
 
-def _utc(value: datetime.datetime | None) -> datetime.datetime | None:
-    return value.astimezone(datetime.UTC) if value else None
-
-
 def conversation_out(c: Conversation) -> dict:
     return {
         "id": c.pk, "channel": c.channel, "status": c.status, "centre": c.centre_id,
         "overflowed": c.overflowed, "province": c.province_id, "subject": c.subject,
         "assigned_to": c.assigned_to.username if c.assigned_to_id else None,
-        "contact": c.contact_id, "started_at": _utc(c.started_at),
-        "answered_at": _utc(c.answered_at), "closed_at": _utc(c.closed_at),
-        "last_message_at": _utc(c.last_message_at), "version": c.version,
+        "contact": c.contact_id, "started_at": utc(c.started_at),
+        "answered_at": utc(c.answered_at), "closed_at": utc(c.closed_at),
+        "last_message_at": utc(c.last_message_at), "version": c.version,
     }
 
 
@@ -129,6 +125,6 @@ def message_out(m: Message) -> dict:
         "attachment_url": m.attachment_url,
         "files": [{"filename": f.filename, "content_type": f.content_type, "size": f.size}
                   for f in m.files.all()],
-        "author": m.author.username if m.author_id else None, "sent_at": _utc(m.sent_at),
+        "author": m.author.username if m.author_id else None, "sent_at": utc(m.sent_at),
         "delivery": delivery_status(m),
     }

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from django.conf import settings
 from ninja import Field, Query, Router, Schema, Status
 
-from tongdai.api.schemas import ErrorOut, SafeStr, StrictIn, StrictStr
+from tongdai.api.schemas import ErrorOut, SafeStr, StrictIn, StrictStr, utc
 from tongdai.referrals.models import Outcome, Referral, ShareField
 from tongdai.referrals.services import (
     AgencyFilter,
@@ -263,10 +263,6 @@ def _v(payload) -> int | None:
     return payload.version if payload is not None else None
 
 
-def _utc(value):
-    return value.astimezone(datetime.UTC) if value else None
-
-
 def referral_out(r: Referral, user) -> dict:
     """The JSON shape of a referral; a partner gets the snapshot, never the case."""
     partner = is_partner(user)
@@ -276,14 +272,14 @@ def referral_out(r: Referral, user) -> dict:
         "agency": {"id": r.agency_id, "name": r.agency.name, "type": r.agency.type},
         "status": r.status, "version": r.version, "urgent": r.urgent, "reason": r.reason,
         "plan_item_label": r.plan_item_label, "snapshot": r.snapshot.get("fields", {}),
-        "share": list(r.share), "sent_at": _utc(r.sent_at),
-        "acknowledged_at": _utc(r.acknowledged_at), "decline_reason": r.decline_reason,
+        "share": list(r.share), "sent_at": utc(r.sent_at),
+        "acknowledged_at": utc(r.acknowledged_at), "decline_reason": r.decline_reason,
         "outcome": r.outcome, "outcome_text": r.outcome_text,
-        "steps": [{"status": s.status, "at": _utc(s.at), "text": s.text,
+        "steps": [{"status": s.status, "at": utc(s.at), "text": s.text,
                    "by": None if partner else s.by.username} for s in r.steps.all()],
-        "messages": [{"at": _utc(m.at), "from_partner": m.from_partner, "text": m.text}
+        "messages": [{"at": utc(m.at), "from_partner": m.from_partner, "text": m.text}
                      for m in r.messages.all()],
-        "notes": [{"at": _utc(n.at), "text": n.text} for n in r.notes.all()],
+        "notes": [{"at": utc(n.at), "text": n.text} for n in r.notes.all()],
         "consent": None,
     }
     if not partner:

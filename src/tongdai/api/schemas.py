@@ -23,6 +23,11 @@ from pydantic_core import PydanticCustomError
 from tongdai.contacts.models import AgeGroup, Channel, Sex, Status
 
 
+def utc(value: datetime.datetime | None) -> datetime.datetime | None:
+    """An aware time as UTC for the JSON output (``None`` stays ``None``)."""
+    return value.astimezone(datetime.UTC) if value else None
+
+
 def storable(value: str) -> str:
     """Refuse text no database can store: NUL (PostgreSQL rejects it even in a lookup)
     and lone UTF-16 surrogates (valid in JSON escapes, not encodable as UTF-8)."""

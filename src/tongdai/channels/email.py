@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import smtplib
 import uuid
 from email.utils import parseaddr
@@ -60,6 +59,7 @@ from tongdai.channels.models import (
     Provider,
 )
 from tongdai.channels.outbox import DeliveryError
+from tongdai.core.inbox import sha256_hex
 from tongdai.workspace.routing import route
 
 #: Files kept from one mail at most; more are refused (listed in the note).
@@ -73,7 +73,7 @@ MAX_REFERENCES = 20
 
 def raw_for_inbox(raw: bytes) -> tuple[str, str]:
     """``(event_id, text)`` for ``inbox_accept``: see the module docstring."""
-    return "sha256:" + hashlib.sha256(raw).hexdigest(), base64.b64encode(raw).decode("ascii")
+    return "sha256:" + sha256_hex(raw), base64.b64encode(raw).decode("ascii")
 
 
 def raw_of(event: InboundEvent) -> bytes:
@@ -172,7 +172,7 @@ def _keep_files(conversation: Conversation, files: tuple[MailFile, ...],
             stored.append(storage_name)
             kept.append({"storage_name": storage_name, "filename": name,
                          "content_type": file_type.content_type, "size": len(item.data),
-                         "sha256": hashlib.sha256(item.data).hexdigest()})
+                         "sha256": sha256_hex(item.data)})
     return kept, refused
 
 

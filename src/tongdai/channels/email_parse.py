@@ -14,7 +14,6 @@ entities decoded, never rendered.
 from __future__ import annotations
 
 import email
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
+
+from tongdai.core.inbox import sha256_hex
 
 #: Longest text kept from one mail; the rest is cut (a hotline mail is a few paragraphs).
 MAX_TEXT_CHARS = 50_000
@@ -200,7 +201,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     sender, sender_name = _sender(msg)
     body, text = _body(msg)
     return ParsedMail(
-        message_id=ids[0] if ids else "sha256:" + hashlib.sha256(raw).hexdigest(),
+        message_id=ids[0] if ids else "sha256:" + sha256_hex(raw),
         answers=answers, in_reply_to=in_reply_to[0] if in_reply_to else "",
         sender=sender[:200], sender_name=sender_name[:200],
         subject=_header(msg, "subject")[:MAX_SUBJECT_CHARS],

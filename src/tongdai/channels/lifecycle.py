@@ -20,6 +20,7 @@ Who may do what (``tongdai.accounts.roles``):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -106,6 +107,7 @@ def _answerer(user) -> bool:
 def _operation(attempt: str):
     """Run the decorated body in a transaction; audit a not-found refusal after it."""
     def wrap(fn):
+        @functools.wraps(fn)
         def run(actor, conversation_id, *args, request=None, via: str = VIA, **kwargs):
             try:
                 with transaction.atomic():
@@ -114,7 +116,6 @@ def _operation(attempt: str):
             except ConversationNotFound:
                 _denied(actor, conversation_id, attempt, request=request, via=via)
                 raise
-        run.__name__, run.__doc__ = fn.__name__, fn.__doc__
         return run
     return wrap
 
@@ -298,13 +299,10 @@ def conversation_get_for(actor, conversation_id, *, request=None,
     return conversation
 
 
-def conversation_messages(conversation: Conversation, *, after: int = 0) -> list[Message]:
-    """Its messages in order (with delivery and author), those after id ``after`` only."""
-    qs = (conversation.messages.select_related("author", "delivery")
-          .prefetch_related("files").order_by("sent_at", "pk"))
-    if after:
-        qs = qs.filter(pk__gt=after)
-    return list(qs)
+def conversation_messages(conversation: Conversation) -> list[Message]:
+    """Its messages in order (with delivery and author)."""
+    return list(conversation.messages.select_related("author", "delivery")
+                .prefetch_related("files").order_by("sent_at", "pk"))
 
 
 def delivery_status(message: Message) -> str | None:

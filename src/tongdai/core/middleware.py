@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
-from whitenoise.middleware import WhiteNoiseMiddleware
 
 #: Room for the multipart framing and the small fields sent beside an uploaded file.
 UPLOAD_OVERHEAD_BYTES = 256 * 1024
@@ -40,36 +38,17 @@ class BodySizeLimitMiddleware:
 
     Django's own limit only applies to form parsing; the JSON API reads ``request.body``
     directly, so a 100 MB body would otherwise be buffered in memory.
-
-    Sync and async capable, like every middleware of the stack: under uvicorn one sync-only
-    middleware makes each request hop between the event loop and a thread twice more.
     """
-
-    sync_capable = True
-    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
 
     def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
-        return self.refusal(request) or self.get_response(request)
-
-    async def __acall__(self, request):
-        length = _declared_length(request)
-        if length < 0 or length > body_limit_for(request.path_info):
-            # Rare: render the refusal (the page may read the session) in a thread.
-            return await sync_to_async(self.refusal)(request)
-        return await self.get_response(request)
-
-    def refusal(self, request):
-        """The error response for a body that is too large or undeclarable, else ``None``."""
         limit = body_limit_for(request.path_info)
-        length = _declared_length(request)
-        if length < 0:
+        raw_length = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw_length)
+        except ValueError:
             return JsonResponse({"message": _("Invalid Content-Length header.")}, status=400)
         if length > limit and is_upload_path(request.path_info):
             # A person chose a file in the browser: answer with a page they can read.
@@ -82,42 +61,7 @@ class BodySizeLimitMiddleware:
                 {"message": _("Request body too large (limit %(limit)d bytes).") % {"limit": limit}},
                 status=413,
             )
-        return None
-
-
-def _declared_length(request) -> int:
-    """The request's Content-Length (0 when absent), or -1 when it is not a number."""
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or "0")
-    except ValueError:
-        return -1
-
-
-class StaticFilesMiddleware(WhiteNoiseMiddleware):
-    """WhiteNoise (static files for the embedded default; nginx serves them in front of a
-    production install), made async capable for the same reason as above. A static file
-    is opened in a thread; every other request passes straight on."""
-
-    async_capable = True
-
-    def __init__(self, get_response=None, *args, **kwargs):
-        super().__init__(get_response, *args, **kwargs)
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
-        return super().__call__(request)
-
-    async def __acall__(self, request):
-        if self.autorefresh:
-            static_file = await sync_to_async(self.find_file, thread_sensitive=False)(request.path_info)
-        else:
-            static_file = self.files.get(request.path_info)
-        if static_file is not None:
-            return await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
-        return await self.get_response(request)
+        return self.get_response(request)
 
 
 class SyncChainMiddleware:
@@ -126,8 +70,8 @@ class SyncChainMiddleware:
     one per middleware. Django runs each ``MiddlewareMixin`` middleware (sessions, CSRF,
     authentication, messages…) in async mode by calling its ``process_request`` and
     ``process_response`` through ``sync_to_async``: with a dozen of them that was ~20
-    thread hand-offs and ~8 ms of CPU per request, more than the view itself. Our views
-    are synchronous, so the async mode bought nothing (docs/performance.md)."""
+    thread hand-offs per request, several ms of CPU. Our views are synchronous, so the
+    async mode bought nothing (docs/performance.md)."""
 
     sync_capable = True
     async_capable = False

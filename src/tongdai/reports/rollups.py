@@ -209,9 +209,8 @@ def apply_deltas(deltas: dict[Row, int]) -> None:
             f"ON CONFLICT ({', '.join(columns)}) "
             f"DO UPDATE SET {count} = {table}.{count} + excluded.{count}", rows)
     if any(n < 0 for *_r, n in rows):
-        cells = {(day, centre) for day, centre, *_r in rows}
-        for day, centre in cells:
-            ContactDayCount.objects.filter(day=day, centre_id=centre, count=0).delete()
+        # No other row is ever left at zero, so the days touched bound the search.
+        ContactDayCount.objects.filter(day__in={day for day, *_r in rows}, count=0).delete()
 
 
 # --------------------------------------------------------------------------- rebuild

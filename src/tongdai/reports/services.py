@@ -216,16 +216,6 @@ def contact_total(centre: str | None, period: Period) -> int:
                        dimension=TOTAL).get((), 0)
 
 
-def _counts(qs, field: str, keys, *, none_key: str | None = None) -> dict[str, int]:
-    """``{key: count}`` with every key in ``keys`` (zero when absent), in their order."""
-    out = {k: 0 for k in keys}
-    for row in qs.order_by().values(field).annotate(n=Count("id")):
-        key = row[field] if row[field] is not None else none_key
-        if key is not None:
-            out[key] = out.get(key, 0) + row["n"]
-    return out
-
-
 def report_referrals(centre: str | None, period: Period):
     qs = (Referral.objects.filter(sent_at__gte=period.start, sent_at__lt=period.end)
           .exclude(status=ReferralStatus.REVOKED))

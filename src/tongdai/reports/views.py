@@ -170,9 +170,9 @@ def dashboard(request):
         return _refuse(request, str(exc), "dashboard")
     except ReportInvalid as exc:
         errors.update(exc.errors)
-    context = _form_context(request, None, None, errors)
     if errors:
-        return render(request, "reports/dashboard.html", context, status=400)
+        return render(request, "reports/dashboard.html", _form_context(request, None, None, errors),
+                      status=400)
     period = data["period"]
     context = _form_context(request, period, data["centre"], errors)
     summary = data["summary"]
@@ -180,13 +180,8 @@ def dashboard(request):
     names = dict(Province.objects.values_list("code", "short_name"))
     context.update(
         data=data, summary=summary, period=period,
-        kind=(tables["kind"], charts.bar_chart(tables["kind"].chart_rows)),
-        topic=(tables["topic"], charts.bar_chart(tables["topic"].chart_rows)),
-        channel=(tables["channel"], charts.bar_chart(tables["channel"].chart_rows)),
-        relation=(tables["relation"], charts.bar_chart(tables["relation"].chart_rows)),
-        region=(tables["region"], charts.bar_chart(tables["region"].chart_rows)),
-        referrals=(tables["referrals"], charts.bar_chart(tables["referrals"].chart_rows)),
-        people=(tables["people"], charts.bar_chart(tables["people"].chart_rows)),
+        **{key: (tables[key], charts.bar_chart(tables[key].chart_rows))
+           for key in ("kind", "topic", "channel", "relation", "region", "referrals", "people")},
         centre_rows=_centre_rows(summary),
         agency_types=_agency_rows(summary),
         provinces=_province_rows(summary, names),

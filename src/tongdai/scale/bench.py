@@ -45,6 +45,7 @@ from tongdai.contacts.services import (
     contact_page,
     contact_search,
 )
+from tongdai.reports.services import Period
 from tongdai.scale.generate import GEN_PREFIX
 
 PAGE = 25
@@ -211,10 +212,6 @@ def raw_cases(user: User, status: str) -> None:
     _raw_audit(user, "list", [r[0] for r in rows][:PAGE], {"filters": {"status": status}, "page": 1})
 
 
-def _local_midnight(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
-
-
 def _raw_rollups(columns: str, d_from, d_to, centre: str | None, dimension: str | None = None) -> list:
     """Rollup counts (counter rows plus pending deltas) of the day range grouped by
     ``columns``, as ``tongdai.reports.rollups.rollup_sums`` reads them."""
@@ -235,7 +232,8 @@ def raw_summary(d_from: datetime.date, d_to: datetime.date, centre: str | None =
     """The standard report in hand-written SQL over the same tables the app reads: contact
     counts of every dimension from the daily rollups, referrals by outcome and agency
     type, and people rescued (same definitions as ``tongdai.reports.services``)."""
-    start, end = _local_midnight(d_from), _local_midnight(d_to + datetime.timedelta(days=1))
+    period = Period(d_from, d_to)
+    start, end = period.start, period.end
     _raw_rollups("dimension, key, centre_id", d_from, d_to, centre)
     rcond = "r.sent_at >= %s AND r.sent_at < %s AND r.status <> 'revoked'"
     rparams: list = [start, end]
@@ -270,7 +268,8 @@ def raw_dashboard(d_from: datetime.date, d_to: datetime.date, today: datetime.da
     for low in (today, today - datetime.timedelta(days=today.weekday())):
         _raw_rollups("dimension", low, today, centre, "total")
     _raw_rollups("day", d_from, d_to, centre, "total")
-    start, end = _local_midnight(d_from), _local_midnight(d_to + datetime.timedelta(days=1))
+    period = Period(d_from, d_to)
+    start, end = period.start, period.end
     dl = ("SELECT d.kind, COUNT(*) FROM deadlines_deadline d JOIN cases_case s ON s.id = d.case_id "
           "WHERE d.due_at >= %s AND d.due_at < %s AND d.cancelled_at IS NULL")
     calls = ("SELECT COUNT(*), COUNT(answered_at), SUM(CASE WHEN state = 'abandoned' THEN 1 ELSE 0 END) "
@@ -439,9 +438,8 @@ def bench_reads(iterations: int, report_iterations: int, seed: int, stdout) -> l
 
     today = timezone.localdate()
     month_ago = today - datetime.timedelta(days=30)
-    tz = timezone.get_default_timezone()
-    start = datetime.datetime.combine(month_ago, datetime.time.min, tzinfo=tz)
-    end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    month = Period(month_ago, today)
+    start, end = month.start, month.end
     combos = [(ch, kind) for ch in ("phone_111", "zalo", "facebook")
               for kind in ("information", "counselling_psychological", "report")]
 

@@ -37,12 +37,12 @@ import datetime
 import io
 from collections import Counter
 
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tongdai.contacts.models import Contact, ContactTopic, Status, Subject
 from tongdai.core.spreadsheet import safe_cell
-from tongdai.reports.services import report_centre
+from tongdai.reports.services import Period, report_centre
 from tongdai.taxonomy.models import ContactKind, Topic
 
 MODES = {"phone_111": "phone", "phone_18001567": "phone", "zalo": "chat_messaging",
@@ -98,9 +98,8 @@ def chi_figures(actor, year: int, centre: str | None = None) -> dict[str, dict[s
     """``{section: {code: count}}`` for ``year``, within ``actor``'s report reach
     (``ReportForbidden`` / ``ReportInvalid`` as for the standard report)."""
     centre = report_centre(actor, centre)
-    tz = timezone.get_default_timezone()
-    start = datetime.datetime(year, 1, 1, tzinfo=tz)
-    end = datetime.datetime(year + 1, 1, 1, tzinfo=tz)
+    period = Period(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+    start, end = period.start, period.end
     contacts = Contact.objects.filter(status=Status.COMPLETED, received_at__gte=start, received_at__lt=end)
     if centre:
         contacts = contacts.filter(centre_id=centre)

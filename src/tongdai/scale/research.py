@@ -60,6 +60,7 @@ from tongdai.cases.models import CaseContact
 from tongdai.contacts.models import AgeGroup, Contact, ContactTopic, Status, Subject
 from tongdai.core.spreadsheet import safe_cell
 from tongdai.geo.models import LegacyProvince, Province
+from tongdai.reports.services import Period
 from tongdai.taxonomy.models import ContactKind, Topic
 
 DEFAULT_K = 5
@@ -185,8 +186,8 @@ def _duration(answered, ended) -> str:
 
 def _rows(date_from: datetime.date, date_to: datetime.date) -> list[tuple]:
     tz = timezone.get_default_timezone()
-    start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=tz)
-    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    period = Period(date_from, date_to)
+    start, end = period.start, period.end
     contacts = Contact.objects.filter(status=Status.COMPLETED, received_at__gte=start, received_at__lt=end)
     parent = dict(Topic.objects.values_list("code", "parent_id"))
     legacy_current = dict(LegacyProvince.objects.values_list("code", "current_id"))

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tongdai.accounts.models import User
-from tongdai.contacts.models import Channel
+from tongdai.contacts.models import Channel, Contact
 from tongdai.contacts.services import (
     ContactForbidden,
     ContactInvalid,
@@ -117,10 +117,8 @@ def _locked_call(provider: str, update: CallUpdate) -> Call:
             .filter(provider=provider, provider_call_id=update.call_id).first())
     if call is not None:
         return call
-    province = update.province or None
-    if province and not _province_exists(province):
-        province = None
-    target = route(dialled_channel(update.dialled), province)
+    # An unknown province routes like none (routing.home_centre): no lookup needed here.
+    target = route(dialled_channel(update.dialled), update.province or None)
     try:
         with transaction.atomic():
             Call.objects.create(provider=provider, provider_call_id=update.call_id,
@@ -130,12 +128,6 @@ def _locked_call(provider: str, update: CallUpdate) -> Call:
         pass
     return Call.objects.select_for_update().get(provider=provider,
                                                 provider_call_id=update.call_id)
-
-
-def _province_exists(code: str) -> bool:
-    from tongdai.geo.models import Province
-
-    return Province.objects.filter(pk=code).exists()
 
 
 def agent_for_extension(extension: str) -> User | None:
@@ -264,7 +256,7 @@ def _ended(call: Call, update: CallUpdate) -> set[str]:
 
 
 def _recording(call: Call, update: CallUpdate) -> set[str]:
-    recording_attach(call, update.recording_url, update.recording_duration, at=update.at)
+    recording_attach(call, update.recording_url, update.recording_duration)
     return set()
 
 
@@ -277,9 +269,10 @@ def screen_pop_take(user) -> Call | None:
     if not getattr(user, "is_authenticated", False):
         return None
     with transaction.atomic():
+        # The draft must be within the user's reach (Contact.visible_to), not only theirs.
         call = (Call.objects.select_for_update()
-                .filter(answered_by=user, contact__isnull=False, contact__counsellor=user,
-                        popped_at__isnull=True)
+                .filter(answered_by=user, contact__in=Contact.objects.visible_to(user),
+                        contact__counsellor=user, popped_at__isnull=True)
                 .order_by("-answered_at", "-pk").first())
         if call is None:
             return None
@@ -295,8 +288,7 @@ def retention_days() -> int:
     return max(1, int(settings.TONGDAI_RECORDING_RETENTION_DAYS))
 
 
-def recording_attach(call: Call, reference: str, duration: int | None, *,
-                     at: datetime.datetime | None = None) -> Recording:
+def recording_attach(call: Call, reference: str, duration: int | None) -> Recording:
     """Attach the PBX's recording reference to the call (once per reference)."""
     now = timezone.now()
     recording, created = Recording.objects.get_or_create(

@@ -15,9 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tongdai.accounts.models import Centre, User
-from tongdai.accounts.roles import NATIONAL_ROLES, PERMISSIONS, Perm, Role
+from tongdai.accounts.roles import NATIONAL_ROLES, PERMISSIONS, Perm
 from tongdai.channels.models import Conversation, ConversationStatus
-from tongdai.contacts.models import Channel
 from tongdai.workspace.models import Presence, PresenceStatus
 from tongdai.workspace.presence import effective_status
 
@@ -41,10 +40,6 @@ def _seconds(since: datetime.datetime | None, now: datetime.datetime) -> int:
     return max(0, int((now - since).total_seconds())) if since else 0
 
 
-def call_channel(dialled: str) -> str:
-    return Channel.PHONE_18001567 if "18001567" in (dialled or "") else Channel.PHONE_111
-
-
 # --------------------------------------------------------------------------- queue
 
 
@@ -56,7 +51,9 @@ def _conversation_item(c: Conversation, now, since) -> dict:
 
 
 def _call_item(call, now, since) -> dict:
-    return {"type": "call", "id": call.pk, "channel": call_channel(call.dialled),
+    from tongdai.telephony.services import dialled_channel  # only when telephony is installed
+
+    return {"type": "call", "id": call.pk, "channel": dialled_channel(call.dialled),
             "waiting_seconds": _seconds(since, now), "centre": call.centre_id,
             "overflowed": call.overflowed, "version": call.version, "status": call.state,
             "contact": call.contact_id}
@@ -145,7 +142,7 @@ def board_centres(user) -> list[Centre]:
     """Supervisors and centre managers: their own centre; national roles: every centre."""
     if not user.can(Perm.QUEUE_SUPERVISE):
         return []
-    if user.role in NATIONAL_ROLES or user.role == Role.NATIONAL_ADMIN:
+    if user.role in NATIONAL_ROLES:
         return list(Centre.objects.order_by("-is_national", "code"))
     return list(Centre.objects.filter(pk=user.centre_id)) if user.centre_id else []
 

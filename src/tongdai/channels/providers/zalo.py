@@ -147,9 +147,8 @@ def _locked_row(app_id: str) -> ZaloToken:
     """The app's token row, locked for this transaction (created, seeded, if missing)."""
     ZaloToken.objects.get_or_create(app_id=app_id)
     row = ZaloToken.objects.select_for_update().get(app_id=app_id)
-    seed, digest = _seed()
-    if seed and digest != row.seed_sha256:
-        row.refresh_token, row.seed_sha256 = seed, digest
+    if _reseeded(row):
+        row.refresh_token, row.seed_sha256 = _seed()
         row.access_token, row.expires_at = "", None
         row.save(update_fields=["refresh_token", "seed_sha256", "access_token", "expires_at"])
     return row

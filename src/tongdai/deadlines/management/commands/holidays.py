@@ -15,19 +15,11 @@ Changing the calendar does not move deadlines already set; it applies to new one
 
 from __future__ import annotations
 
-import datetime
-
 from django.core.management.base import BaseCommand, CommandError
 
+from tongdai.core.management.args import date_arg
 from tongdai.deadlines.holidays_vn import load_holidays
 from tongdai.deadlines.models import Holiday, HolidayKind
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
 class Command(BaseCommand):
@@ -62,7 +54,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{row.date:%Y-%m-%d} {row.date:%a} {row.kind:<16} {row.name_vi} / {row.name_en}")
 
     def _add(self, date, name_vi, name_en="", kind=HolidayKind.HOLIDAY, source="", **options):
-        day = _date(date)
+        day = date_arg(date)
         if kind == HolidayKind.WORKING_SATURDAY and day.weekday() < 5:
             raise CommandError("a working_saturday swap must be a Saturday or Sunday")
         _, created = Holiday.objects.update_or_create(
@@ -71,7 +63,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{'added' if created else 'changed'} {day} {kind}")
 
     def _remove(self, date, **options):
-        deleted, _ = Holiday.objects.filter(date=_date(date)).delete()
+        deleted, _ = Holiday.objects.filter(date=date_arg(date)).delete()
         if not deleted:
             raise CommandError(f"no holiday on {date}")
         self.stdout.write(f"removed {date}")

@@ -5,19 +5,12 @@ generate``."""
 
 from __future__ import annotations
 
-import datetime
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tongdai.core.management.args import date_arg
 from tongdai.reports.rollups import computed_rows, rebuild, stored_rows
-
-
-def _date(raw: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise CommandError(f"Not a date (YYYY-MM-DD): {raw!r}") from exc
 
 
 class Command(BaseCommand):
@@ -31,8 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="date_to", help="last local day (YYYY-MM-DD)")
 
     def handle(self, *args, **opts):
-        date_from = _date(opts["date_from"]) if opts["date_from"] else None
-        date_to = _date(opts["date_to"]) if opts["date_to"] else None
+        date_from = date_arg(opts["date_from"]) if opts["date_from"] else None
+        date_to = date_arg(opts["date_to"]) if opts["date_to"] else None
         if date_from and date_to and date_from > date_to:
             raise CommandError("--to is before --from.")
         span = f"{date_from or 'the first day'} to {date_to or 'the last day'}"

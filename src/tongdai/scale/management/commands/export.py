@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
 import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from tongdai.accounts.models import User
-
-
-def _date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"Not a date (YYYY-MM-DD): {value[:20]}") from exc
+from tongdai.core.management.args import date_arg
+from tongdai.scale.research import DEFAULT_K
 
 
 class Command(BaseCommand):
@@ -29,7 +23,7 @@ class Command(BaseCommand):
         research.add_argument("--as", dest="username", required=True, help="an analyst's username")
         research.add_argument("--from", dest="date_from", required=True)
         research.add_argument("--to", dest="date_to", required=True)
-        research.add_argument("--k", type=int, default=5)
+        research.add_argument("--k", type=int, default=DEFAULT_K)
         research.add_argument("--output", "-o", default="-", help="file (default: standard output)")
         chi = sub.add_parser("chi", help="Child Helpline International figures for a year")
         chi.add_argument("--as", dest="username", required=True,
@@ -47,7 +41,7 @@ class Command(BaseCommand):
             from tongdai.scale.research import ResearchForbidden, ResearchInvalid, research_dataset
 
             try:
-                dataset = research_dataset(user, _date(opts["date_from"]), _date(opts["date_to"]),
+                dataset = research_dataset(user, date_arg(opts["date_from"]), date_arg(opts["date_to"]),
                                            k=opts["k"], via="cli")
             except (ResearchForbidden, ResearchInvalid) as exc:
                 raise CommandError(str(exc)) from exc
