@@ -68,6 +68,31 @@ def test_counsellor_records_completed_contact_and_gets_its_public_shape(people, 
     assert body["answered_at"] is None
 
 
+def test_create_answers_what_a_later_read_gives_without_reading_back(people, api):
+    """The created contact's topics and subjects are answered from what was just written
+    (contacts.services._remember_related): in the order a query gives, equal to a later
+    GET, and without selecting them back."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(people.hn)
+    client.get("/api/v1/me")  # first use of the token writes last_used_at; keep it out
+    data = contact_data(topics=["peers", "violence_physical", "missing", "violence_neglect"], subjects=[
+        {"name": "Đặng Thị Bình", "sex": "female", "age": 9, "province": "01"},
+        {"name": "Đặng Văn Cường", "sex": "male", "age": 12, "province": "79"},
+        {"name": "", "sex": "unknown"},
+    ])
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, data)
+    assert response.status_code == 201, response.content
+    reads_back = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")
+                  and ("contacts_subject" in q["sql"] or "contacts_contacttopic" in q["sql"])]
+    assert reads_back == []
+    created = response.json()
+    assert created == client.get(f"{URL}/{created['id']}").json()
+    assert [s["name"] for s in created["subjects"]] == ["Đặng Thị Bình", "Đặng Văn Cường", ""]
+
+
 def test_contact_without_status_is_a_draft(people, api):
     data = contact_data()
     del data["status"]

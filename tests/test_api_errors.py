@@ -92,6 +92,27 @@ def test_a_token_of_a_deactivated_user_is_401(people):
     assert Contact.objects.count() == 0
 
 
+@pytest.mark.parametrize("who", ["hn", "analyst"])
+def test_token_lookup_returns_what_the_orm_returns(people, who, django_assert_num_queries):
+    """The hand-written token join (accounts.models._token_join) gives the same token, user
+    and centre as the ORM's select_related query, converted alike (aware datetimes on
+    SQLite too), in one statement; a user without a centre gets None."""
+    user = getattr(people, who)
+    token, raw = ApiToken.issue(user, expires_at=timezone.now() + datetime.timedelta(days=3))
+    expected = (ApiToken.objects.select_related("user", "user__centre").get(pk=token.pk))
+    with django_assert_num_queries(1):
+        found = ApiToken.objects.authenticate(raw)
+        found_user, found_centre = found.user, found.user.centre
+    fields = lambda obj: {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}  # noqa: E731
+    assert fields(found) == fields(expected)
+    assert fields(found_user) == fields(expected.user)
+    assert found.expires_at.tzinfo is not None and found_user.date_joined.tzinfo is not None
+    if expected.user.centre is None:
+        assert found_centre is None
+    else:
+        assert fields(found_centre) == fields(expected.user.centre)
+
+
 def test_token_use_is_recorded_at_most_once_a_minute(people):
     token, raw = ApiToken.issue(people.hn)
     start = datetime.datetime(2026, 2, 1, 3, 0, tzinfo=datetime.UTC)

@@ -3,7 +3,12 @@ from django.urls import include, path
 from tongdai.api.v1 import api as api_v1
 from tongdai.core import views as core_views
 
+# The API and the health check first: they are called most (mobile app, integrations,
+# load balancer) and Django tries the patterns in order. No app pattern starts with
+# "api/v1/" or is "healthz", so the order changes no match.
 urlpatterns = [
+    path("api/v1/", api_v1.urls),
+    path("healthz", core_views.healthz, name="healthz"),
     path("", include("tongdai.contacts.urls")),
     path("", include("tongdai.cases.urls")),
     path("", include("tongdai.referrals.urls")),
@@ -19,8 +24,6 @@ urlpatterns = [
     path("", include("tongdai.telephony.urls")),
     path("", include("tongdai.workspace.urls")),
     path("", include("tongdai.scale.urls")),
-    path("api/v1/", api_v1.urls),
-    path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

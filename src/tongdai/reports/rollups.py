@@ -45,6 +45,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from tongdai.contacts.models import Contact, ContactTopic, Status
+from tongdai.core.fastinsert import insert_rows
 from tongdai.geo.regions import ABROAD
 from tongdai.reports.models import ContactDayCount, ContactDayDelta
 
@@ -150,7 +151,7 @@ def record_deltas(deltas: dict[Row, int]) -> None:
             for (day, centre, dim, key), n in deltas.items() if n]
     if not rows:
         return
-    ContactDayDelta.objects.bulk_create(rows)
+    insert_rows(rows)
     transaction.on_commit(fold_soon)
 
 
