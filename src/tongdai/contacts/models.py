@@ -106,9 +106,10 @@ class Contact(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
-    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="contacts")
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="contacts",
+                               db_index=False)
     counsellor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="contacts")
+                                   related_name="contacts", db_index=False)
 
     # The caller: what they chose to tell us. Anonymous callers give no name; the number a
     # channel shows is still kept so a repeat or emergency caller can be recognised.
@@ -116,23 +117,23 @@ class Contact(models.Model):
     caller_phone = models.CharField(max_length=20, blank=True)  # E.164
     caller_name = models.CharField(max_length=150, blank=True)
     caller_relation = models.ForeignKey(CallerRelation, on_delete=models.PROTECT, null=True,
-                                        blank=True, related_name="+")
+                                        blank=True, related_name="+", db_index=False)
     caller_sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     caller_age = models.PositiveSmallIntegerField(null=True, blank=True)
     caller_age_group = models.CharField(max_length=10, choices=AgeGroup.choices,
                                         default=AgeGroup.UNKNOWN)
     caller_province = models.ForeignKey(Province, on_delete=models.PROTECT, null=True,
-                                        blank=True, related_name="+")
+                                        blank=True, related_name="+", db_index=False)
     caller_commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True,
-                                       related_name="+")
+                                       related_name="+", db_index=False)
     caller_country = models.ForeignKey(Country, on_delete=models.PROTECT, null=True, blank=True,
-                                       related_name="+")
+                                       related_name="+", db_index=False)
     # Consent (Law 91/2025): to keep the caller's details, and to share them with agencies.
     caller_consent_keep = models.BooleanField(default=False)
     caller_consent_share = models.BooleanField(default=False)
 
     kind = models.ForeignKey(ContactKind, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="contacts")
+                             related_name="contacts", db_index=False)
     topics = models.ManyToManyField(Topic, through="ContactTopic", related_name="contacts")
     summary = models.TextField(blank=True)
     notes = models.TextField(blank=True)  # counsellor's internal notes, never shared
@@ -143,11 +144,11 @@ class Contact(models.Model):
     # Where the contact is about, for statistics: the first subject's place, else the
     # caller's (set by services). Imported older records keep the legacy province too.
     province = models.ForeignKey(Province, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+")
+                                 related_name="+", db_index=False)
     commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+")
+                                related_name="+", db_index=False)
     legacy_province = models.ForeignKey(LegacyProvince, on_delete=models.PROTECT, null=True,
-                                        blank=True, related_name="+")
+                                        blank=True, related_name="+", db_index=False)
 
     # Folded (accent-free, lower-case) names of caller and subjects, for search.
     search_text = models.TextField(blank=True, default="")
@@ -163,7 +164,13 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        # Each index is paid on every insert, so a contact keeps only those its reads use
+        # (docs/architecture.md, "Indexes"): no single-column index on a reference column
+        # (relation, caller's place, commune, legacy province) and none Django would add
+        # for LIKE on a code column; centre and counsellor lead the composite ones below.
         indexes = [
+            models.Index(fields=["kind"], name="contact_kind"),
+            models.Index(fields=["province"], name="contact_province"),
             models.Index(fields=["centre", "-received_at"], name="contact_centre_recv"),
             models.Index(fields=["caller_phone", "-received_at"], name="contact_phone_recv"),
             models.Index(fields=["-received_at"], name="contact_recv"),
@@ -218,12 +225,13 @@ class Subject(models.Model):
     age = models.PositiveSmallIntegerField(null=True, blank=True)
     age_estimated = models.BooleanField(default=False)
     age_group = models.CharField(max_length=10, choices=AgeGroup.choices, default=AgeGroup.UNKNOWN)
+    # Not indexed: subjects are read through their contact (see Contact.Meta).
     province = models.ForeignKey(Province, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+")
+                                 related_name="+", db_index=False)
     commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+")
+                                related_name="+", db_index=False)
     country = models.ForeignKey(Country, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+")
+                                related_name="+", db_index=False)
 
     class Meta:
         ordering = ["position", "id"]
@@ -233,8 +241,9 @@ class Subject(models.Model):
 
 
 class ContactTopic(models.Model):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
-    topic = models.ForeignKey(Topic, on_delete=models.PROTECT)
+    # Indexed by the unique (contact, topic) and by (topic, contact) below.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, db_index=False)
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["contact", "topic"], name="contact_topic_unique")]
