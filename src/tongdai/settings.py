@@ -88,7 +88,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
-    "tongdai.core.middleware.SyncChainMiddleware",  # last: the chain runs sync, in one thread
 ]
 
 ROOT_URLCONF = "tongdai.urls"
@@ -185,6 +184,9 @@ WHITENOISE_USE_FINDERS = True  # serve from app folders when collectstatic was n
 
 # Request size: a contact is a few KB; anything near this limit is an attack or a bug.
 MAX_REQUEST_BYTES = envint("TONGDAI_MAX_REQUEST_BYTES", 1_000_000)
+# Threads per web process running requests (tongdai.asgi); give the database pool
+# (?pool=N in TONGDAI_DATABASE_URL) at least as many connections.
+WEB_THREADS = envint("TONGDAI_WEB_THREADS", 8)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # Case attachments (tongdai.documents): the one place bodies may exceed MAX_REQUEST_BYTES.

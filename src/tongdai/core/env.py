@@ -107,11 +107,13 @@ def database_from_url(url: str, base_dir: Path) -> dict:
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
-            # No persistent connections: under ASGI every request's sync code runs on a new
-            # thread, so a kept connection is never reused and a burst of webhooks held one
-            # PostgreSQL connection per request until garbage collection, exhausting
-            # max_connections (docs/performance.md, "Webhook intake"). Django's advice for
-            # ASGI; put PgBouncer in front to save the connection set-up.
+            # No persistent connections: a connection is closed at the end of each request
+            # unless ?pool=N keeps a pool (Django requires CONN_MAX_AGE 0 with a pool). Web
+            # requests run on a fixed pool of threads (tongdai/asgi.py), so their number is
+            # bounded; before that, under Django's ASGI handler, every request had a thread
+            # of its own and a burst of webhooks exhausted max_connections
+            # (docs/performance.md, "Webhook intake"). PgBouncer is the other way to save
+            # the connection set-up.
             "CONN_MAX_AGE": 0,
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
@@ -124,8 +126,8 @@ def database_from_url(url: str, base_dir: Path) -> dict:
 def _pool_options(value: str) -> dict | bool:
     """``?pool=N`` on a PostgreSQL URL: a per-process connection pool of at most N
     connections (psycopg_pool, Django's ``OPTIONS["pool"]``); ``?pool=0`` turns it off.
-    A pool saves the connection set-up of every request (several ms), which under ASGI is
-    otherwise paid per request (``CONN_MAX_AGE`` must stay 0 with a pool)."""
+    A pool saves the connection set-up of every request (several ms), otherwise paid per
+    request (``CONN_MAX_AGE`` must stay 0 with a pool)."""
     try:
         size = int(value)
     except ValueError:

@@ -63,21 +63,3 @@ class BodySizeLimitMiddleware:
             )
         return self.get_response(request)
 
-
-class SyncChainMiddleware:
-    """Last in ``MIDDLEWARE``, sync only, so that under uvicorn the whole middleware chain
-    runs in synchronous mode: one hop from the event loop into the request's thread, not
-    one per middleware. Django runs each ``MiddlewareMixin`` middleware (sessions, CSRF,
-    authentication, messages…) in async mode by calling its ``process_request`` and
-    ``process_response`` through ``sync_to_async``: with a dozen of them that was ~20
-    thread hand-offs per request, several ms of CPU. Our views are synchronous, so the
-    async mode bought nothing (docs/performance.md)."""
-
-    sync_capable = True
-    async_capable = False
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)

@@ -34,6 +34,8 @@ class Command(BaseCommand):
                             help="samples of the yearly report and the dashboard")
         parser.add_argument("--clients", type=int, default=8, help="concurrent API clients")
         parser.add_argument("--creates", type=int, default=2000, help="contacts to create")
+        parser.add_argument("--warmup", type=int, default=400,
+                            help="creates sent first and not measured (server warm-up)")
         parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
         parser.add_argument("--url", default=None,
                             help="an already running server (http://127.0.0.1:8000) instead of "
@@ -56,6 +58,8 @@ class Command(BaseCommand):
             for name in ("iterations", "report_iterations", "clients", "creates", "workers"):
                 if options[name] < 1:
                     raise CommandError(f"--{name.replace('_', '-')} must be positive.")
+            if options["warmup"] < 0:
+                raise CommandError("--warmup cannot be negative.")
             try:
                 code = run_reads(options, self.stdout)
             except RuntimeError as exc:
