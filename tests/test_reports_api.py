@@ -78,3 +78,13 @@ def test_messages_are_vietnamese_by_default(people, api):
     response = api(people.admin).get(URL, {"from": "2026-06-30", "to": "2026-06-01"})
     assert response.status_code == 422
     assert response.json()["errors"]["to"] != "The end date is before the start date."
+
+
+def test_reach_is_checked_before_the_period(people, api):
+    """Fails closed: someone without reach gets 403 (and a refusal in the trail) even
+    when the dates are wrong, never a 422 telling them what to fix."""
+    response = api(people.hn).get(URL, {"from": "not-a-date", "to": "2026-06-30"})
+    assert response.status_code == 403
+    other = api(people.ag_super).get(URL, {"from": "2026-06-30", "to": "2026-06-01", "centre": "HN"})
+    assert other.status_code == 403
+    assert AuditEvent.objects.filter(action="denied", object_type="report").count() == 2

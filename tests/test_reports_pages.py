@@ -152,3 +152,14 @@ def test_english_page_and_vietnamese_files(client, people, settings):
     assert "Contacts by statistical region" in html and "Central Highlands" in html
     text = client.get("/reports/export.csv", JUNE).content.decode("utf-8")
     assert "Tây Nguyên" in text and "Central Highlands" not in text
+
+
+def test_the_dashboard_checks_reach_before_the_dates(client, people):
+    """A counsellor asking the dashboard with a bad date is refused (403, audited), not
+    shown the form's date error."""
+    from tongdai.audit.models import AuditEvent
+
+    client.force_login(people.hn)
+    response = client.get("/reports/dashboard", {"from": "2026-13-01", "to": "x"})
+    assert response.status_code == 403
+    assert AuditEvent.objects.filter(actor=people.hn, action="denied", object_type="report").exists()

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from tongdai.audit.models import Action, AuditEvent
 from tongdai.contacts.models import Contact, Status
 from tongdai.reports.services import ReportForbidden
-from tongdai.scale.chi import chi_figures
+from tongdai.scale.chi import chi_export, chi_figures
 from tongdai.scale.generate import generate
 from tongdai.scale.research import (
     COLUMNS,
@@ -202,3 +202,31 @@ def test_chi_command(chi_db, tmp_path):
     call_command("export", "chi", "--as", "national_admin", "--year", str(timezone.localdate().year),
                  "--output", str(out))
     assert "total,5" in out.read_text(encoding="utf-8-sig")
+
+
+def test_chi_exports_and_refusals_are_audited_once_with_the_centre_covered(client, chi_db):
+    """The service records each CHI export with the centre it covered (a centre manager's
+    own centre when none was asked; None: national) and each refusal as ``chi_figures``,
+    for the command and the web page alike, once."""
+    year = timezone.localdate().year
+    chi_export(chi_db.hn_manager, year, "csv", via="cli")
+    chi_export(chi_db.analyst, year, "csv", via="cli")
+    exports = AuditEvent.objects.filter(action=Action.EXPORT, object_type="chi_figures").order_by("pk")
+    assert [e.detail["centre"] for e in exports] == ["HN", None]
+
+    with pytest.raises(ReportForbidden):
+        chi_export(chi_db.hn_manager, year, "csv", centre="DN", via="cli")
+    denied = AuditEvent.objects.filter(action=Action.DENIED, object_type="chi_figures")
+    assert [(e.via, e.detail["centre"]) for e in denied] == [("cli", "DN")]
+
+    client.force_login(chi_db.hn)  # a counsellor: no report reach
+    assert client.get("/research/chi", {"year": str(year)}).status_code == 403
+    assert AuditEvent.objects.filter(action=Action.DENIED, object_type="chi_figures").count() == 2
+    assert not AuditEvent.objects.filter(object_type="research_dataset").exists()
+
+
+def test_a_research_refusal_on_the_page_is_recorded_once(client, people):
+    client.force_login(people.hn_manager)
+    response = client.post("/research/export", {"from": "2026-01-01", "to": "2026-01-31", "k": "5"})
+    assert response.status_code == 403
+    assert AuditEvent.objects.filter(action=Action.DENIED, object_type="research_dataset").count() == 1

@@ -18,6 +18,7 @@ from tongdai.reports.services import (
     ReportForbidden,
     ReportInvalid,
     parse_period,
+    report_centre,
     report_summary,
 )
 
@@ -42,6 +43,7 @@ def report_summary_view(request, params: Query[SummaryQuery]):
     codes. Dates are inclusive, in Asia/Ho_Chi_Minh. Supervisors and centre managers get
     their own centre (another centre: 403); national administrators and analysts any."""
     try:
+        report_centre(request.auth, params.centre or None)  # reach first: fails closed
         date_from, date_to = parse_period(params.date_from, params.date_to)
         return report_summary(request.auth, date_from, date_to, params.centre or None)
     except ReportInvalid as exc:

@@ -320,8 +320,8 @@ def report_summary(actor, date_from: datetime.date, date_to: datetime.date,
     Raises ``ReportInvalid`` for a bad period or an unknown centre and
     ``ReportForbidden`` outside the actor's reach.
     """
+    centre = report_centre(actor, centre)  # reach before the period: fails closed
     check_period(date_from, date_to)
-    centre = report_centre(actor, centre)
     return summary_for(centre, Period(date_from, date_to))
 
 

@@ -156,6 +156,12 @@ def dashboard(request):
     """Live counters, figures of the period, trends and the province map."""
     raw_from, raw_to = _param(request, "from"), _param(request, "to")
     errors: dict[str, str] = {}
+    try:  # reach before anything else: no form errors for someone without it
+        report_centre(request.user, _param(request, "centre") or None)
+    except ReportForbidden as exc:
+        return _refuse(request, str(exc), "dashboard")
+    except ReportInvalid as exc:
+        errors.update(exc.errors)
     unit = _param(request, "unit") or None
     if unit is not None and unit not in TRENDS:
         errors["unit"] = _("Choose day, month or year.")

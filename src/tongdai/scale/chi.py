@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 
 from tongdai.contacts.models import Contact, ContactTopic, Status, Subject
 from tongdai.core.spreadsheet import safe_cell
-from tongdai.reports.services import Period, report_centre
+from tongdai.reports.services import Period, ReportForbidden, report_centre
 from tongdai.taxonomy.models import ContactKind, Topic
 
 MODES = {"phone_111": "phone", "phone_18001567": "phone", "zalo": "chat_messaging",
@@ -196,14 +196,22 @@ FORMATS = {"csv": "text/csv; charset=utf-8",
 
 def chi_export(actor, year: int, fmt: str, *, centre: str | None = None, request=None,
                via: str = "ui") -> tuple[bytes, str, str]:
-    """(file, file name, content type) of the CHI figures for ``year``, audited."""
+    """(file, file name, content type) of the CHI figures for ``year``, audited: the
+    export with the centre it covers (``None``: national), or the refusal
+    (``ReportForbidden``, recorded here for the web page and the command alike)."""
     from tongdai.audit.models import Action
     from tongdai.audit.services import audit_record
 
     if fmt not in FORMATS:
         raise ValueError(fmt)
-    figures = chi_figures(actor, year, centre)
+    try:
+        covered = report_centre(actor, centre)
+    except ReportForbidden:
+        audit_record(actor, Action.DENIED, object_type="chi_figures", request=request, via=via,
+                     detail={"attempt": "chi_export", "year": year, "centre": centre})
+        raise
+    figures = chi_figures(actor, year, covered)
     data = chi_csv(figures, year) if fmt == "csv" else chi_xlsx(figures, year)
     audit_record(actor, Action.EXPORT, object_type="chi_figures", request=request, via=via,
-                 detail={"year": year, "centre": centre, "format": fmt})
+                 detail={"year": year, "centre": covered, "format": fmt})
     return data, f"tongdai-chi-{year}.{fmt}", FORMATS[fmt]

@@ -24,9 +24,11 @@ from tongdai.scale.research import DEFAULT_K, ResearchForbidden, ResearchInvalid
 MAX_WEB_DAYS = 366
 
 
-def _refuse(request, what: str):
-    audit_record(request.user, Action.DENIED, object_type="research_dataset", request=request,
-                 via="ui", detail={"attempt": what})
+def _refuse(request, what: str, object_type: str = "research_dataset", *, audited: bool = False):
+    """403; the refusal is recorded unless the service that refused already did."""
+    if not audited:
+        audit_record(request.user, Action.DENIED, object_type=object_type, request=request,
+                     via="ui", detail={"attempt": what})
     return render(request, "error.html", {"status": 403,
                                           "message": _("Your role cannot export research data.")},
                   status=403)
@@ -76,8 +78,8 @@ def research_export(request):
             dataset = research_dataset(request.user, date_from, date_to, k=k, request=request)
         except ResearchInvalid as exc:
             errors = exc.errors
-        except ResearchForbidden:
-            return _refuse(request, "research_export")
+        except ResearchForbidden:  # research_dataset recorded the refusal
+            return _refuse(request, "research_export", audited=True)
     if errors:
         return render(request, "scale/research.html", _context(request, errors, values), status=400)
     response = HttpResponse(dataset.csv_bytes(), content_type="text/csv; charset=utf-8")
@@ -100,14 +102,14 @@ def chi_download(request):
     if fmt not in FORMATS:
         errors["format"] = _("Choose CSV or Excel.")
     if not request.user.can(Perm.RESEARCH_EXPORT) and not request.user.can(Perm.REPORT_VIEW):
-        return _refuse(request, "chi_export")
+        return _refuse(request, "chi_export", "chi_figures")
     if errors:
         return render(request, "scale/research.html",
                       _context(request, errors, {"k": str(DEFAULT_K)}), status=400)
     try:
         data, name, content_type = chi_export(request.user, year, fmt, request=request)
-    except ReportForbidden:
-        return _refuse(request, "chi_export")
+    except ReportForbidden:  # chi_export recorded the refusal
+        return _refuse(request, "chi_export", "chi_figures", audited=True)
     except ReportInvalid as exc:
         return render(request, "scale/research.html",
                       _context(request, exc.errors, {"k": str(DEFAULT_K)}), status=400)
