@@ -1,5 +1,6 @@
 """A per-process cache of the small reference tables the intake validates against on every
-save: contact kinds, caller relations, topics, provinces, countries.
+save: contact kinds, caller relations, topics, provinces, countries; and the regions and
+centres every report lists (with zeros) beside them.
 
 Recording a contact looks up a kind, a relation, topics and places; as database queries
 these were a third of the CPU time of a save. The tables hold tens to a few hundred rows
@@ -32,7 +33,7 @@ from django.apps import apps
 TTL = 60.0
 #: The cached tables (app label, model name).
 MODELS = (("taxonomy", "ContactKind"), ("taxonomy", "CallerRelation"), ("taxonomy", "Topic"),
-          ("geo", "Province"), ("geo", "Country"))
+          ("geo", "Province"), ("geo", "Country"), ("geo", "Region"), ("accounts", "Centre"))
 
 _tables: dict[type, tuple[float, dict]] = {}
 _lock = threading.Lock()
@@ -59,6 +60,11 @@ def ref_many(model, codes) -> dict:
     """``{code: row}`` for the codes that exist."""
     rows = _rows(_cached(model))
     return {code: rows[code] for code in codes if code in rows}
+
+
+def ref_codes(model) -> list:
+    """Every code of ``model``, in the model's own order (``Meta.ordering``)."""
+    return list(_rows(_cached(model)))
 
 
 def cached_models() -> tuple[type, ...]:

@@ -63,6 +63,7 @@ from tongdai.accounts.roles import CENTRE_ROLES, NATIONAL_ROLES, Perm
 from tongdai.cases.models import Case, CaseType, PersonRole
 from tongdai.contacts.models import Channel
 from tongdai.core.idsets import id_set
+from tongdai.core.refcache import ref_codes
 from tongdai.deadlines.models import Deadline, DeadlineKind
 from tongdai.geo.models import Province, Region
 from tongdai.geo.regions import ABROAD
@@ -188,18 +189,18 @@ def contact_counts(centre: str | None, period: Period) -> dict[str, dict[str, in
     ``by_relation`` and ``by_centre`` of the period, summed from the daily rollups (the
     rules for each key are ``tongdai.reports.rollups.contact_stat_keys``). Every code of
     the reference tables is present, zero when nothing counts under it."""
-    regions = {code: 0 for code in Region.objects.values_list("code", flat=True)}
+    regions = dict.fromkeys(ref_codes(Region), 0)
     regions.setdefault(ABROAD, 0)
     regions[UNKNOWN] = 0
     out = {
-        "kind": {k: 0 for k in ContactKind.objects.values_list("code", flat=True)},
-        "topic": {k: 0 for k in Topic.objects.values_list("code", flat=True)},
-        "channel": {k: 0 for k in Channel.values},
+        "kind": dict.fromkeys(ref_codes(ContactKind), 0),
+        "topic": dict.fromkeys(ref_codes(Topic), 0),
+        "channel": dict.fromkeys(Channel.values, 0),
         "region": regions,
-        "province": {**{k: 0 for k in Province.objects.values_list("code", flat=True)}, UNKNOWN: 0},
-        "relation": {**{k: 0 for k in CallerRelation.objects.values_list("code", flat=True)}, UNKNOWN: 0},
+        "province": {**dict.fromkeys(ref_codes(Province), 0), UNKNOWN: 0},
+        "relation": {**dict.fromkeys(ref_codes(CallerRelation), 0), UNKNOWN: 0},
     }
-    by_centre = {k: 0 for k in Centre.objects.values_list("code", flat=True)}
+    by_centre = dict.fromkeys(ref_codes(Centre), 0)
     sums = rollup_sums(("dimension", "key", "centre_id"), date_from=period.date_from,
                        date_to=period.date_to, centre=centre)
     for (dimension, key, centre_id), n in sums.items():
@@ -278,23 +279,28 @@ def _in_period(column: str, is_datetime: bool, period: Period, *, before: bool =
 
 def _first_rescues(centre: str | None, period: Period) -> set[int]:
     """Ids of the cases whose first rescue or support is in ``period``: those with an
-    event in the period and none before it."""
+    event in the period and none before it. Each of the two questions is one statement,
+    the UNION of the event sources."""
     sources = _rescue_sources()
-    in_period: set[int] = set()
-    for qs, case_col, date_col, is_dt in sources:
-        if centre:
-            qs = qs.filter(**{case_col.replace("_id", "__centre_id"): centre})
-        in_period.update(qs.filter(_in_period(date_col, is_dt, period)).order_by()
-                         .values_list(case_col, flat=True).distinct())
+    in_period = _case_ids([
+        qs.filter(_in_period(date_col, is_dt, period),
+                  **({case_col.replace("_id", "__centre_id"): centre} if centre else {}))
+        .values_list(case_col, flat=True)
+        for qs, case_col, date_col, is_dt in sources])
     if not in_period:
         return set()
-    earlier: set[int] = set()
     ids = id_set(in_period)
-    for qs, case_col, date_col, is_dt in sources:
-        earlier.update(qs.filter(_in_period(date_col, is_dt, period, before=True),
-                                 **{f"{case_col}__in": ids}).order_by()
-                       .values_list(case_col, flat=True).distinct())
+    earlier = _case_ids([
+        qs.filter(_in_period(date_col, is_dt, period, before=True), **{f"{case_col}__in": ids})
+        .values_list(case_col, flat=True)
+        for qs, case_col, date_col, is_dt in sources])
     return in_period - earlier
+
+
+def _case_ids(parts: list) -> set[int]:
+    """The case ids of all ``parts`` (``values_list`` querysets), in one UNION statement."""
+    first, *rest = [part.order_by() for part in parts]
+    return set(first.union(*rest))
 
 
 def _people_rescued(centre: str | None, period: Period) -> tuple[int, dict[str, int]]:

@@ -45,6 +45,7 @@ from tongdai.contacts.services import (
     contact_page,
     contact_search,
 )
+from tongdai.core.idsets import id_set
 from tongdai.reports.services import Period
 from tongdai.scale.generate import GEN_PREFIX
 
@@ -249,19 +250,31 @@ def raw_summary(d_from: datetime.date, d_to: datetime.date, centre: str | None =
     _fetch(f"SELECT a.type, COUNT(*) FROM referrals_referral r JOIN cases_case s ON s.id = r.case_id "
            f"JOIN accounts_agency a ON a.id = r.agency_id WHERE {rcond} GROUP BY 1", rparams)
     _fetch(f"SELECT COUNT(DISTINCT r.case_id) {rfrom}", rparams)
-    rescued = ("SELECT DISTINCT r.case_id FROM referrals_referralstep st "
-               "JOIN referrals_referral r ON r.id = st.referral_id JOIN cases_case s ON s.id = r.case_id "
-               "WHERE st.status = 'completed' AND r.outcome IN ('rescued', 'supported') "
-               "AND st.at >= %s AND st.at < %s" + (" AND s.centre_id = %s" if centre else ""))
-    cases = [r[0] for r in _fetch(rescued, rparams)]
+    # People rescued: cases whose first rescue or support event (a completed rescue
+    # referral, a rescue reception, support given, a shelter stay) falls in the period.
+    sources = [  # (case id, moment, FROM … WHERE, moment is a date)
+        ("r.case_id", "st.at", "referrals_referralstep st JOIN referrals_referral r ON "
+         "r.id = st.referral_id WHERE st.status = 'completed' AND r.outcome IN ('rescued', 'supported')", False),
+        ("e.case_id", "e.received_at", "trafficking_reception e WHERE e.how = 'rescued'", False),
+        ("g.case_id", "g.date", "trafficking_supportgiven g WHERE g.date IS NOT NULL", True),
+        ("g.case_id", "g.recorded_at", "trafficking_supportgiven g WHERE g.date IS NULL", False),
+        ("h.case_id", "h.start", "trafficking_shelterstay h WHERE 1 = 1", True),
+    ]
+    parts, params = [], []
+    for case_id, moment, source, is_date in sources:
+        low, high = (d_from, d_to) if is_date else (start, end)
+        scope = f" AND {case_id} IN (SELECT id FROM cases_case WHERE centre_id = %s)" if centre else ""
+        parts.append(f"SELECT {case_id} FROM {source} AND {moment} >= %s "
+                     f"AND {moment} {'<=' if is_date else '<'} %s{scope}")
+        params += [low, high, *([centre] if centre else [])]
+    cases = [r[0] for r in _fetch(" UNION ".join(parts), params)]
     if cases:
-        marks = ", ".join(["%s"] * len(cases))
-        _fetch("SELECT DISTINCT r.case_id FROM referrals_referralstep st "
-               "JOIN referrals_referral r ON r.id = st.referral_id WHERE st.status = 'completed' "
-               f"AND r.outcome IN ('rescued', 'supported') AND st.at < %s AND r.case_id IN ({marks})",
-               [start, *cases])
+        ids = id_set(cases)  # one array (PostgreSQL) or JSON (SQLite) parameter, as the app
+        _fetch(" UNION ".join(f"SELECT {case_id} FROM {source} AND {moment} < %s "
+                              f"AND {case_id} IN ({ids.sql})" for case_id, moment, source, _d in sources),
+               [p for *_, is_date in sources for p in (d_from if is_date else start, *ids.params)])
         _fetch(f"SELECT p.case_id, COUNT(*) FROM cases_caseperson p WHERE p.role = 'child_victim' "
-               f"AND p.case_id IN ({marks}) GROUP BY p.case_id", cases)
+               f"AND p.case_id IN ({ids.sql}) GROUP BY p.case_id", list(ids.params))
 
 
 def raw_dashboard(d_from: datetime.date, d_to: datetime.date, today: datetime.date,
