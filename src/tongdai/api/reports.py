@@ -15,11 +15,12 @@ from tongdai.api.schemas import ErrorOut
 from tongdai.audit.models import Action
 from tongdai.audit.services import audit_record
 from tongdai.reports.services import (
+    Period,
     ReportForbidden,
     ReportInvalid,
     parse_period,
     report_centre,
-    report_summary,
+    summary_for,
 )
 
 router = Router(tags=["reports"])
@@ -43,9 +44,8 @@ def report_summary_view(request, params: Query[SummaryQuery]):
     codes. Dates are inclusive, in Asia/Ho_Chi_Minh. Supervisors and centre managers get
     their own centre (another centre: 403); national administrators and analysts any."""
     try:
-        report_centre(request.auth, params.centre or None)  # reach first: fails closed
-        date_from, date_to = parse_period(params.date_from, params.date_to)
-        return report_summary(request.auth, date_from, date_to, params.centre or None)
+        centre = report_centre(request.auth, params.centre or None)  # reach first: fails closed
+        return summary_for(centre, Period(*parse_period(params.date_from, params.date_to)))
     except ReportInvalid as exc:
         return Status(422, {"message": _("Some fields are not valid."), "errors": exc.errors})
     except ReportForbidden as exc:

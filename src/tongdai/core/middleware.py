@@ -62,4 +62,3 @@ class BodySizeLimitMiddleware:
                 status=413,
             )
         return self.get_response(request)
-

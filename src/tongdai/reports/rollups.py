@@ -228,6 +228,17 @@ def _period_filter(date_from: datetime.date | None, date_to: datetime.date | Non
     return q
 
 
+def _day_filter(date_from: datetime.date | None, date_to: datetime.date | None) -> Q:
+    """Rollup rows (counters or deltas) of the local days ``date_from..date_to`` (both
+    included; ``None``: unbounded)."""
+    q = Q()
+    if date_from:
+        q &= Q(day__gte=date_from)
+    if date_to:
+        q &= Q(day__lte=date_to)
+    return q
+
+
 def computed_rows(date_from: datetime.date | None = None,
                   date_to: datetime.date | None = None) -> dict[Row, int]:
     """The rollup rows of the day range (both ends included; ``None``: unbounded) computed
@@ -278,11 +289,7 @@ def rollup_sums(fields: tuple[str, ...], *, date_from: datetime.date | None = No
     ``dimension``, ``key``; ``()`` for the grand total): the counter rows plus the pending
     deltas, read in one statement so a concurrent fold is seen wholly or not at all."""
     def grouped(model, column):
-        qs = model.objects.all()
-        if date_from:
-            qs = qs.filter(day__gte=date_from)
-        if date_to:
-            qs = qs.filter(day__lte=date_to)
+        qs = model.objects.filter(_day_filter(date_from, date_to))
         if centre:
             qs = qs.filter(centre_id=centre)
         if dimension:
@@ -316,12 +323,7 @@ def rebuild(date_from: datetime.date | None = None, date_to: datetime.date | Non
             for model in (ContactDayDelta, ContactDayCount):
                 cursor.execute(f"LOCK TABLE {model._meta.db_table} IN EXCLUSIVE MODE")
     for model in (ContactDayDelta, ContactDayCount):
-        old = model.objects.all()
-        if date_from:
-            old = old.filter(day__gte=date_from)
-        if date_to:
-            old = old.filter(day__lte=date_to)
-        old.delete()
+        model.objects.filter(_day_filter(date_from, date_to)).delete()
     rows = computed_rows(date_from, date_to)
     ContactDayCount.objects.bulk_create(
         (ContactDayCount(day=day, centre_id=centre, dimension=dim, key=key, count=n)
