@@ -108,8 +108,12 @@ def presence_of(user) -> str:
 def queue_state(user) -> dict:
     """The body of ``/workspace/queue.json`` (contract D in docs/api.md)."""
     now = timezone.now()
+    # The pop is taken first: once it is, the answered call is committed, so "mine" read
+    # after it holds that call. Read the other way round, the worker could commit between
+    # the two and the browser would get the pop (taken once) with the call not yet "mine".
+    pop = screen_pop(user)
     return {"waiting": waiting_items(user, now), "mine": my_items(user, now),
-            "pop": screen_pop(user), "presence": presence_of(user)}
+            "pop": pop, "presence": presence_of(user)}
 
 
 # --------------------------------------------------------------------------- wallboard
