@@ -173,8 +173,28 @@ def test_unknown_filter_values_are_errors(people):
 def test_caller_history_stays_within_reach(people, make_contact):
     mine = make_contact(people.hn)
     make_contact(people.ag, caller={"phone": "+84912345678", "province": "91"})
-    assert caller_history(people.hn, "84912345678") == [mine]
+    assert [item.pk for item in caller_history(people.hn, "84912345678")] == [mine.pk]
     assert caller_history(people.hn, "not a phone") == []
+
+
+def test_caller_history_items_carry_what_the_panel_shows(people, make_contact):
+    from tongdai.taxonomy.models import Topic
+
+    codes = list(Topic.objects.filter(active=True).values_list("code", flat=True)[:3])
+    first = make_contact(people.hn, topics=list(reversed(codes)), urgent=True)
+    draft = make_contact(people.hn, status="draft", kind="information", topics=[])
+    later = make_contact(people.hn, kind="information")
+    items = caller_history(people.hn, "0912 345 678")
+    assert [i.pk for i in items] == [later.pk, draft.pk, first.pk]  # newest first
+    oldest = items[-1]
+    assert [t.code for t in oldest.topics] == codes  # the taxonomy's order, not the typed one
+    assert oldest.kind.code == "report" and oldest.urgent is True
+    assert oldest.reference == first.reference and oldest.received_at == first.received_at
+    assert items[1].status == "draft" and items[1].status_label and items[1].topics == ()
+    # The contact being edited is left out; others' drafts stay hidden from a counsellor.
+    assert [i.pk for i in caller_history(people.hn, "0912345678", exclude_id=later.pk)] == [draft.pk, first.pk]
+    assert [i.pk for i in caller_history(people.hn2, "0912345678")] == [later.pk, first.pk]
+    assert [i.pk for i in caller_history(people.hn, "0912345678", limit=1)] == [later.pk]
 
 
 def test_reference_changes_made_elsewhere_are_seen_after_the_cache_ttl(people, monkeypatch):

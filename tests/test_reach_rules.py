@@ -66,3 +66,14 @@ def test_counsellor_moved_to_another_centre_loses_reach(people, world):
 
     people.hn2.centre = Centre.objects.get(pk="AG")
     assert set(Contact.objects.visible_to(people.hn2)) == {world["ag_done"]}
+
+
+@pytest.mark.parametrize("persona", sorted(EXPECTED))
+def test_caller_history_reaches_what_the_rule_reaches(people, world, persona):
+    """Caller history runs as a prepared statement compiled once per reach scope
+    (tongdai.core.statements); it must still show each persona exactly their reach."""
+    from tongdai.contacts.services import caller_history
+
+    user = getattr(people, persona)
+    shown = {item.pk for phone in ("0912345678", "0987654321") for item in caller_history(user, phone)}
+    assert shown == {world[name].pk for name in EXPECTED[persona]}

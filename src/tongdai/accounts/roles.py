@@ -1,10 +1,13 @@
 """Roles and what each may do. This is the only place permissions are written down.
 
-A user has exactly one role. Reach (which records) is decided by each model's
-``visible_to(user)``; this table decides which actions a role may take at all.
+A user has exactly one role. Reach (which records) is decided by each model's rule
+(``contact_reach``, ``case_reach``: a ``Reach`` value, applied by ``visible_to(user)``);
+this table decides which actions a role may take at all.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -81,3 +84,22 @@ def role_has(role: str | None, perm: Perm) -> bool:
         return perm in PERMISSIONS[Role(role)]
     except ValueError:
         return False
+
+
+class Reach(NamedTuple):
+    """Which records of one kind a user reaches, as a value: decided once by the model's
+    rule (``contact_reach``, ``case_reach``) and applied by its queryset (``within``) and
+    its object twin (``is_visible_to``) alike, so the two cannot drift apart. A value can
+    also key a compiled statement (``tongdai.core.statements``): the scope decides the
+    statement's shape, the centre and the user only its parameters."""
+
+    scope: str  # NONE, ALL, or a model's own scope names
+    centre_id: str | None = None
+    user_id: int | None = None
+
+
+#: The scope that reaches nothing; any scope a ``within`` does not know is treated so.
+NONE = "none"
+#: The scope that reaches every record (national administrators).
+ALL = "all"
+NO_REACH = Reach(NONE)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongdai.accounts.models import Centre
-from tongdai.accounts.roles import CENTRE_ROLES, Perm, Role
+from tongdai.accounts.roles import ALL, CENTRE_ROLES, NO_REACH, Perm, Reach, Role
 from tongdai.contacts.models import AgeGroup, Contact, Sex, Subject
 from tongdai.geo.models import Commune, Country, Province
 
@@ -71,32 +71,50 @@ class CaseSequence(models.Model):
         return f"{self.centre_id}-{self.year}: {self.last}"
 
 
+#: Case reach scope besides NONE and ALL: one centre's cases.
+CENTRE = "centre"
+
+
+def case_reach(user) -> Reach:
+    """The cases ``user`` may open. Fails closed: anyone not matched here sees none.
+
+    - centre roles (counsellor, supervisor, case manager, centre manager): their
+      centre's cases;
+    - national administrators: every case;
+    - a **restricted** case, for everyone above, only if they are its case manager or
+      named on its access list (``CaseAccess``): ``within`` and ``is_visible_to`` apply
+      this with the reach's user;
+    - analysts, partner-agency officers, commune workers (they see referrals, not
+      cases), inactive, anonymous or unknown-role users: none.
+    Tests check that ``CaseQuerySet.within`` and ``Case.is_visible_to`` agree.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_REACH
+    if not user.can(Perm.CASE_VIEW):
+        return NO_REACH
+    if user.role == Role.NATIONAL_ADMIN:
+        return Reach(ALL, None, user.pk)
+    if user.role in CENTRE_ROLES and user.centre_id:
+        return Reach(CENTRE, user.centre_id, user.pk)
+    return NO_REACH
+
+
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> CaseQuerySet:
-        """The cases ``user`` may open. Fails closed: anyone not matched here sees none.
+        """The cases ``user`` may open (``case_reach``)."""
+        return self.within(case_reach(user))
 
-        - centre roles (counsellor, supervisor, case manager, centre manager): their
-          centre's cases;
-        - national administrators: every case;
-        - a **restricted** case, for everyone above, only if they are its case manager or
-          named on its access list (``CaseAccess``);
-        - analysts, partner-agency officers, commune workers (they see referrals, not
-          cases), inactive, anonymous or unknown-role users: none.
-        Object twin: ``Case.is_visible_to``; tests check that both agree.
-        """
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return self.none()
-        if not user.can(Perm.CASE_VIEW):
-            return self.none()
-        if user.role == Role.NATIONAL_ADMIN:
+    def within(self, reach: Reach) -> CaseQuerySet:
+        """The cases of ``reach``; none for a scope not named here."""
+        if reach.scope == ALL:
             scoped = self.all()
-        elif user.role in CENTRE_ROLES and user.centre_id:
-            scoped = self.filter(centre_id=user.centre_id)
+        elif reach.scope == CENTRE:
+            scoped = self.filter(centre_id=reach.centre_id)
         else:
             return self.none()
         # Exists, not a join: no duplicate rows, so callers may lock (FOR UPDATE).
-        named = Q(case_manager_id=user.pk) | Q(Exists(
-            CaseAccess.objects.filter(case_id=OuterRef("pk"), user_id=user.pk)))
+        named = Q(case_manager_id=reach.user_id) | Q(Exists(
+            CaseAccess.objects.filter(case_id=OuterRef("pk"), user_id=reach.user_id)))
         return scoped.filter(Q(sensitivity=Sensitivity.NORMAL) | named)
 
 
@@ -142,20 +160,20 @@ class Case(models.Model):
         return self.status == CaseStatus.OPEN
 
     def is_visible_to(self, user) -> bool:
-        """Object twin of ``CaseQuerySet.visible_to``; keep the two rules identical."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return False
-        if not user.can(Perm.CASE_VIEW):
-            return False
-        if user.role == Role.NATIONAL_ADMIN:
+        """Object twin of ``CaseQuerySet.within``: the same ``case_reach``, the same
+        conditions."""
+        reach = case_reach(user)
+        if reach.scope == ALL:
             in_scope = True
+        elif reach.scope == CENTRE:
+            in_scope = self.centre_id == reach.centre_id
         else:
-            in_scope = user.role in CENTRE_ROLES and bool(user.centre_id) and user.centre_id == self.centre_id
+            return False
         if not in_scope:
             return False
-        if self.sensitivity == Sensitivity.NORMAL or self.case_manager_id == user.pk:
+        if self.sensitivity == Sensitivity.NORMAL or self.case_manager_id == reach.user_id:
             return True
-        return self.access.filter(user_id=user.pk).exists()
+        return self.access.filter(user_id=reach.user_id).exists()
 
     def is_editable_by(self, user) -> bool:
         return self.is_visible_to(user) and user.can(Perm.CASE_EDIT)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongdai.accounts.models import Centre
-from tongdai.accounts.roles import CENTRE_ROLES, OVERSIGHT_ROLES, Perm, Role
+from tongdai.accounts.roles import ALL, CENTRE_ROLES, NO_REACH, OVERSIGHT_ROLES, Perm, Reach, Role
 from tongdai.geo.models import Commune, Country, LegacyProvince, Province
 from tongdai.taxonomy.models import CallerRelation, ContactKind, Topic
 
@@ -69,30 +69,57 @@ class AgeGroup(models.TextChoices):
         return cls.AGE_60
 
 
+#: Contact reach scopes besides NONE and ALL: a centre's contacts, for oversight roles;
+#: a centre's completed contacts and the user's own drafts, for the others.
+CENTRE = "centre"
+CENTRE_COMPLETED_OR_OWN = "centre_completed_or_own"
+
+
+def contact_reach(user) -> Reach:
+    """The contacts ``user`` may see. Fails closed: any user not matched here sees none.
+
+    - centre roles (counsellor, supervisor, case manager, centre manager): contacts of
+      their own centre; a counsellor or case manager sees other people's drafts only
+      once completed (a draft is still being typed by its owner);
+    - national administrators: every contact;
+    - analysts, partner-agency officers, commune workers, unknown roles, inactive or
+      anonymous users: none (analysts get aggregates; partners get referrals).
+    Applied by ``ContactQuerySet.within`` (queries) and ``Contact.is_visible_to`` (one
+    record); tests check both.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_REACH
+    if not user.can(Perm.CONTACT_VIEW):
+        return NO_REACH
+    role = user.role
+    if role == Role.NATIONAL_ADMIN:
+        return Reach(ALL, None, user.pk)
+    if role in CENTRE_ROLES and user.centre_id:
+        scope = CENTRE if role in OVERSIGHT_ROLES else CENTRE_COMPLETED_OR_OWN
+        return Reach(scope, user.centre_id, user.pk)
+    return NO_REACH
+
+
+def contact_reference(centre_id: str, pk: int | None) -> str:
+    """The reference of a contact: centre and number, short enough to read out on the
+    phone ("HN-0001234"); empty before it is saved."""
+    return f"{centre_id}-{pk:07d}" if pk else ""
+
+
 class ContactQuerySet(models.QuerySet):
     def visible_to(self, user) -> ContactQuerySet:
-        """The contacts ``user`` may see. Fails closed: any user not matched here sees none.
+        """The contacts ``user`` may see (``contact_reach``)."""
+        return self.within(contact_reach(user))
 
-        - centre roles (counsellor, supervisor, case manager, centre manager): contacts of
-          their own centre; a counsellor or case manager sees other people's drafts only
-          once completed (a draft is still being typed by its owner);
-        - national administrators: every contact;
-        - analysts, partner-agency officers, commune workers, unknown roles, inactive or
-          anonymous users: none (analysts get aggregates; partners get referrals).
-        The object-level twin of this rule is ``Contact.is_visible_to``; tests check both.
-        """
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return self.none()
-        if not user.can(Perm.CONTACT_VIEW):
-            return self.none()
-        role = user.role
-        if role == Role.NATIONAL_ADMIN:
+    def within(self, reach: Reach) -> ContactQuerySet:
+        """The contacts of ``reach``; none for a scope not named here."""
+        if reach.scope == ALL:
             return self.all()
-        if role in CENTRE_ROLES and user.centre_id:
-            scoped = self.filter(centre_id=user.centre_id)
-            if role in OVERSIGHT_ROLES:
-                return scoped
-            return scoped.filter(Q(status=Status.COMPLETED) | Q(counsellor_id=user.pk))
+        if reach.scope == CENTRE:
+            return self.filter(centre_id=reach.centre_id)
+        if reach.scope == CENTRE_COMPLETED_OR_OWN:
+            return self.filter(Q(centre_id=reach.centre_id)
+                               & (Q(status=Status.COMPLETED) | Q(counsellor_id=reach.user_id)))
         return self.none()
 
     def drafts_of(self, user) -> ContactQuerySet:
@@ -183,7 +210,7 @@ class Contact(models.Model):
     @property
     def reference(self) -> str:
         """A code short enough to read out on the phone."""
-        return f"{self.centre_id}-{self.pk:07d}" if self.pk else ""
+        return contact_reference(self.centre_id, self.pk)
 
     @property
     def duration_seconds(self) -> int | None:
@@ -196,17 +223,16 @@ class Contact(models.Model):
         return self.status == Status.DRAFT
 
     def is_visible_to(self, user) -> bool:
-        """Object twin of ``ContactQuerySet.visible_to``; keep the two rules identical."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return False
-        if not user.can(Perm.CONTACT_VIEW):
-            return False
-        if user.role == Role.NATIONAL_ADMIN:
+        """Object twin of ``ContactQuerySet.within``: the same ``contact_reach``, the same
+        conditions."""
+        reach = contact_reach(user)
+        if reach.scope == ALL:
             return True
-        if user.role in CENTRE_ROLES and user.centre_id and user.centre_id == self.centre_id:
-            if user.role in OVERSIGHT_ROLES:
-                return True
-            return self.status == Status.COMPLETED or self.counsellor_id == user.pk
+        if reach.scope == CENTRE:
+            return self.centre_id == reach.centre_id
+        if reach.scope == CENTRE_COMPLETED_OR_OWN:
+            return self.centre_id == reach.centre_id and (
+                self.status == Status.COMPLETED or self.counsellor_id == reach.user_id)
         return False
 
     def is_editable_by(self, user) -> bool:

@@ -18,14 +18,25 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongdai.accounts.roles import Perm
+from tongdai.accounts.roles import NONE, Perm, Reach
 from tongdai.audit.models import Action
 from tongdai.audit.services import audit_event, audit_record, audit_record_all
-from tongdai.contacts.models import AgeGroup, Channel, Contact, ContactTopic, Sex, Status, Subject
+from tongdai.contacts.models import (
+    AgeGroup,
+    Channel,
+    Contact,
+    ContactTopic,
+    Sex,
+    Status,
+    Subject,
+    contact_reach,
+    contact_reference,
+)
 from tongdai.core.fastinsert import insert_rows
 from tongdai.core.ids import safe_id as _safe_id
 from tongdai.core.phones import InvalidPhone, looks_like_phone, normalize_phone
 from tongdai.core.refcache import ref_get, ref_many
+from tongdai.core.statements import prepared
 from tongdai.core.text import fold, search_terms
 from tongdai.geo.models import Commune, Country, Province
 from tongdai.reports.rollups import contact_changed, contact_snapshot
@@ -698,18 +709,87 @@ def audit_list(actor, contacts: list[Contact], flt: ContactFilter, *, request=No
                                                     "shown": len(contacts)})
 
 
+@dataclass(frozen=True)
+class HistoryItem:
+    """One earlier contact in the caller-history panel: what the panel shows, nothing more
+    (no caller details, no summary: the counsellor opens the contact for those)."""
+
+    pk: int
+    centre_id: str
+    received_at: datetime.datetime
+    status: str
+    urgent: bool
+    kind: ContactKind | None
+    topics: tuple[Topic, ...]
+
+    @property
+    def reference(self) -> str:
+        return contact_reference(self.centre_id, self.pk)
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+
+_HISTORY_COLUMNS = ("id", "centre_id", "received_at", "status", "urgent", "kind_id")
+
+
 def caller_history(actor, phone: str, *, exclude_id: int | None = None, limit: int = 10,
-                   request=None, via: str = "ui") -> list[Contact]:
-    """Earlier contacts from the same number, within ``actor``'s reach, newest first."""
+                   request=None, via: str = "ui") -> list[HistoryItem]:
+    """Earlier contacts from the same number, within ``actor``'s reach, newest first.
+
+    Runs on every number typed during a call, so it is a prepared statement
+    (``tongdai.core.statements``): the ORM query below, with reach from
+    ``Contact.objects.within``, compiled once per reach scope; kinds and topics come from
+    the reference cache."""
     try:
         e164 = normalize_phone(phone)
     except InvalidPhone:
         return []
-    qs = Contact.objects.visible_to(actor).filter(caller_phone=e164)
+    reach = contact_reach(actor)
+    if reach.scope == NONE:
+        return []
+    limit = max(1, min(int(limit), 50))
+
+    def build(slot):
+        qs = Contact.objects.within(Reach(reach.scope, slot.text("centre"), slot.number("user")))
+        qs = qs.filter(caller_phone=slot.text("phone"))
+        if exclude_id:
+            qs = qs.exclude(pk=slot.number("exclude"))
+        return qs.values_list(*_HISTORY_COLUMNS)[:limit]
+
+    values = {"centre": reach.centre_id, "user": reach.user_id, "phone": e164}
     if exclude_id:
-        qs = qs.exclude(pk=exclude_id)
-    rows = list(qs.select_related("kind").prefetch_related("topics")[:limit])
-    if rows:
-        audit_record(actor, Action.LIST, object_type="contact", object_ids=[c.pk for c in rows],
-                     request=request, via=via, detail={"caller_history": True})
-    return rows
+        values["exclude"] = int(exclude_id)
+    rows = prepared(Contact, ("caller_history", reach.scope, bool(exclude_id), limit), build).rows(**values)
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    topics = _topic_codes(ids)
+    items = [HistoryItem(pk=pk, centre_id=centre, received_at=received, status=status, urgent=urgent,
+                         kind=ref_get(ContactKind, kind) if kind else None,
+                         topics=_topic_terms(topics.get(pk, ())))
+             for pk, centre, received, status, urgent, kind in rows]
+    audit_record(actor, Action.LIST, object_type="contact", object_ids=ids,
+                 request=request, via=via, detail={"caller_history": True})
+    return items
+
+
+def _topic_codes(contact_ids: list[int]) -> dict[int, list[str]]:
+    """``{contact id: [topic code, …]}`` of a few contacts (a prepared statement per count)."""
+
+    def build(slot):
+        ids = [slot.number(f"id{i}") for i in range(len(contact_ids))]
+        return ContactTopic.objects.filter(contact_id__in=ids).values_list("contact_id", "topic_id")
+
+    out: dict[int, list[str]] = {}
+    statement = prepared(ContactTopic, ("topics_of", len(contact_ids)), build)
+    for contact_id, code in statement.rows(**{f"id{i}": pk for i, pk in enumerate(contact_ids)}):
+        out.setdefault(contact_id, []).append(code)
+    return out
+
+
+def _topic_terms(codes) -> tuple[Topic, ...]:
+    """The cached topics of ``codes`` in the taxonomy's order (position, code), as a query
+    by ``Topic.Meta.ordering`` gives them."""
+    return tuple(sorted(ref_many(Topic, codes).values(), key=lambda t: (t.position, t.code)))

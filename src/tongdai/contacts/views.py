@@ -34,6 +34,7 @@ from tongdai.contacts.services import (
     ContactForbidden,
     ContactInvalid,
     ContactNotFound,
+    HistoryItem,
     audit_list,
     caller_history,
     contact_create,
@@ -301,7 +302,7 @@ def _autosave_refusal(request, pk: int) -> JsonResponse | None:
 def caller_history_partial(request):
     """Earlier contacts from the number being typed, within the user's reach."""
     phone = request.GET.get("caller-phone", "")[:40].strip()
-    rows: list[Contact] = []
+    rows: list[HistoryItem] = []
     if looks_like_phone(phone) and request.user.can(Perm.CONTACT_VIEW):
         exclude = request.GET.get("contact_id", "")
         exclude_id = int(exclude) if exclude.isdigit() and int(exclude) <= MAX_PK else None

@@ -177,12 +177,17 @@ def _raw_scope(user: User) -> tuple[str, list]:
 
 
 def raw_caller_history(user: User, phone: str) -> None:
+    """The columns the history panel shows (kind and topic labels come from the reference
+    cache, in the app as here: codes only), the topic codes, the audit row."""
     scope, params = _raw_scope(user)
-    rows = _fetch(_CONTACT_SELECT + f"WHERE {scope} AND c.caller_phone = %s "
+    rows = _fetch(f"SELECT c.id, c.centre_id, c.received_at, c.status, c.urgent, c.kind_id "
+                  f"FROM contacts_contact c WHERE {scope} AND c.caller_phone = %s "
                   "ORDER BY c.received_at DESC, c.id DESC LIMIT 10", [*params, phone])
-    _raw_topics([r[0] for r in rows])
     if rows:
-        _raw_audit(user, "list", [r[0] for r in rows], {"caller_history": True})
+        ids = [r[0] for r in rows]
+        _fetch(f"SELECT contact_id, topic_id FROM contacts_contacttopic "
+               f"WHERE contact_id IN ({', '.join(['%s'] * len(ids))})", ids)
+        _raw_audit(user, "list", ids, {"caller_history": True})
 
 
 def raw_search(user: User, terms: list[str]) -> None:

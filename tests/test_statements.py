@@ -1,0 +1,100 @@
+"""Prepared statements (tongdai.core.statements): compiled once per shape, then run with
+new values; the rows are those the ORM gives, converted as the ORM converts them."""
+
+import datetime
+
+import pytest
+from django.db.models import Q
+
+from tongdai.contacts.models import Contact
+from tongdai.core import statements
+from tongdai.core.statements import prepared
+
+
+@pytest.fixture(autouse=True)
+def _fresh_statements():
+    statements.forget()
+    yield
+    statements.forget()
+
+
+@pytest.fixture
+def three(people, make_contact):
+    return [make_contact(people.hn, urgent=True),
+            make_contact(people.hn, caller={"phone": "0987 654 321", "province": "01"}),
+            make_contact(people.hn2, status="draft")]
+
+
+def _by_phone_and_status(slot):
+    return (Contact.objects.filter(Q(caller_phone=slot.text("phone")) & Q(status=slot.text("status")))
+            .values_list("id", "received_at", "urgent", "status"))
+
+
+def test_rows_are_those_the_orm_gives_for_each_set_of_values(three):
+    statement = prepared(Contact, "t1", _by_phone_and_status)
+    for phone in ("+84912345678", "+84987654321", "+84900000000"):
+        for status in ("completed", "draft"):
+            orm = list(Contact.objects.filter(caller_phone=phone, status=status)
+                       .values_list("id", "received_at", "urgent", "status"))
+            assert statement.rows(phone=phone, status=status) == [tuple(r) for r in orm]
+    assert len(statement.rows(phone="+84912345678", status="completed")) == 1
+
+
+def test_values_come_back_converted_as_the_orm_converts_them(three):
+    (pk, received, urgent, status), = prepared(Contact, "t2", _by_phone_and_status).rows(
+        phone="+84912345678", status="completed")
+    assert pk == three[0].pk and status == "completed"
+    assert urgent is True  # SQLite stores 1
+    assert isinstance(received, datetime.datetime) and received.tzinfo is not None
+    assert received == Contact.objects.get(pk=pk).received_at
+
+
+def test_build_runs_once_per_key(three):
+    calls = []
+
+    def build(slot):
+        calls.append(1)
+        return _by_phone_and_status(slot)
+
+    first = prepared(Contact, "t3", build)
+    assert prepared(Contact, "t3", build) is first
+    assert len(calls) == 1
+    prepared(Contact, "t3-other", build)
+    assert len(calls) == 2
+
+
+def test_a_slot_left_without_a_value_matches_nothing(three):
+    statement = prepared(Contact, "t4", _by_phone_and_status)
+    assert statement.rows(status="completed") == []  # the phone keeps its stand-in
+
+
+def test_unknown_slot_names_are_refused(three):
+    statement = prepared(Contact, "t5", _by_phone_and_status)
+    with pytest.raises(TypeError, match="no such slot: centre"):
+        statement.rows(phone="+84912345678", status="completed", centre="HN")
+
+
+def test_a_slot_written_into_the_sql_is_refused(three):
+    def build(slot):
+        return Contact.objects.extra(where=[f"status = '{slot.text('status')}'"]).values_list("id")
+
+    with pytest.raises(ValueError, match="written into the SQL"):
+        prepared(Contact, "t6", build)
+
+
+def test_a_slot_rewritten_by_its_lookup_is_refused(three):
+    def build(slot):
+        return Contact.objects.filter(search_text__contains=slot.text("q")).values_list("id")
+
+    with pytest.raises(ValueError, match="rewritten"):
+        prepared(Contact, "t7", build)
+
+
+def test_number_slots_are_distinct_and_match_no_row(three):
+    def build(slot):
+        return Contact.objects.filter(pk__in=[slot.number("a"), slot.number("b")]).values_list("id")
+
+    statement = prepared(Contact, "t8", build)
+    assert statement.rows() == []
+    assert statement.rows(a=three[0].pk) == [(three[0].pk,)]
+    assert sorted(statement.rows(a=three[0].pk, b=three[2].pk)) == sorted([(three[0].pk,), (three[2].pk,)])
