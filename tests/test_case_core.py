@@ -15,8 +15,10 @@ from tongdai.cases.services import (
     case_add_note,
     case_get_for,
     case_link_contact,
+    case_list_page,
     case_open,
     case_restrict,
+    case_page,
     case_search,
 )
 
@@ -133,3 +135,44 @@ def test_opening_a_trafficking_case_starts_the_verification_clock(people, make_c
     contact = make_contact(people.hn, topics=["trafficking_labour"])
     case = case_open(people.hn_casemgr, [contact.pk], "trafficking_victim", via="test")
     assert set(Deadline.objects.filter(case=case).values_list("kind", flat=True)) == {"verification_3d"}
+
+
+def test_case_list_page_shows_what_the_orm_search_shows(people, make_contact, monkeypatch):
+    """The case list runs as a prepared statement per reach scope, filter set and page
+    (tongdai.core.statements); it must give what the ORM query gives, for everyone."""
+    from tongdai.cases import services
+
+    def opened(user, **contact):
+        return case_open(user, [make_contact(user, **contact).pk], "child_protection", via="test")
+
+    cases = [opened(people.hn_casemgr, urgent=True), opened(people.hn_casemgr), opened(people.hn),
+             opened(people.ag, caller={"phone": "0987654321", "province": "91"},
+                    subjects=[{"name": "Lê Văn Tí", "province": "91"}])]
+    case_restrict(people.hn_super, cases[1].pk, [people.hn.pk], via="test")
+    Case.objects.filter(pk=cases[2].pk).update(status="closed")
+    filters = [CaseFilter(), CaseFilter(status="open"), CaseFilter(status="closed"),
+               CaseFilter(type="child_protection"), CaseFilter(type="trafficking_victim"), CaseFilter(mine=True),
+               CaseFilter(urgent=True), CaseFilter(urgent=False), CaseFilter(centre="HN"),
+               CaseFilter(status="open", mine=True, centre="HN"), CaseFilter(stage=cases[0].stage)]
+    columns = [f.attname for f in Case._meta.concrete_fields]
+    for prepared_pages in (5, 1):  # pages after PREPARED_PAGES are built by the ORM
+        monkeypatch.setattr(services, "PREPARED_PAGES", prepared_pages)
+        for persona in sorted(VISIBLE):
+            user = getattr(people, persona)
+            for flt in filters:
+                for page, size in ((1, 25), (1, 1), (2, 1), (3, 1), (9, 1)):
+                    rows, more = case_list_page(user, flt, page, size)
+                    expected, expected_more = case_page(case_search(user, flt), page, size)
+                    where = (persona, flt, page, size)
+                    assert [c.pk for c in rows] == [c.pk for c in expected], where
+                    assert more is expected_more, where
+                    for got, want in zip(rows, expected, strict=True):
+                        assert [getattr(got, n) for n in columns] == [getattr(want, n) for n in columns]
+                        for attribute in ("username", "display_name"):
+                            assert (getattr(got.case_manager, attribute, None)
+                                    == getattr(want.case_manager, attribute, None))
+    assert {c.pk for c in case_list_page(people.hn, CaseFilter(), 1, 25)[0]} == {
+        cases[0].pk, cases[1].pk, cases[2].pk}
+    assert case_list_page(people.hn2, CaseFilter(), 1, 25)[0] == [cases[2], cases[0]]
+    with pytest.raises(CaseInvalid):
+        case_list_page(people.hn, CaseFilter(status="lost"), 1, 25)

@@ -18,9 +18,8 @@ from tongdai.cases.services import (
     case_add_note,
     case_audit_list,
     case_get_for,
+    case_list_page,
     case_open,
-    case_page,
-    case_search,
 )
 
 router = Router(tags=["cases"])
@@ -126,7 +125,7 @@ def case_list_view(request, filters: Query[CaseListQuery]):
     """Cases within your reach, newest first, one page at a time (no total count)."""
     flt = CaseFilter(q=filters.q, status=filters.status, type=filters.type, stage=filters.stage,
                      centre=filters.centre, mine=filters.mine, urgent=filters.urgent)
-    rows, has_next = case_page(case_search(request.auth, flt), filters.page, filters.page_size)
+    rows, has_next = case_list_page(request.auth, flt, filters.page, filters.page_size)
     case_audit_list(request.auth, rows, flt, request=request, via=VIA, page=filters.page)
     return {"items": [case_out(c) for c in _with_relations(rows)], "page": filters.page,
             "page_size": filters.page_size, "has_next": has_next}

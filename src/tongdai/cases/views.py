@@ -42,11 +42,10 @@ from tongdai.cases.services import (
     case_get_for,
     case_id_by_number,
     case_link_contact,
+    case_list_page,
     case_open,
-    case_page,
     case_person_add,
     case_restrict,
-    case_search,
 )
 
 #: Stage codes as people read them. Workflow modules may add stages; an unknown code is
@@ -82,13 +81,12 @@ def case_list(request):
         flt = form.to_filter()
         page = form.cleaned_data.get("page") or 1
         try:
-            qs = case_search(user, flt)
+            rows, has_next = case_list_page(user, flt, page, settings.CONTACT_PAGE_SIZE)
         except CaseInvalid as exc:
             for key, message in exc.errors.items():
                 form.add_error(key if key in form.fields else None, message)
             status = 400
         else:
-            rows, has_next = case_page(qs, page, settings.CONTACT_PAGE_SIZE)
             case_audit_list(user, rows, flt, request=request, page=page)
     else:
         status = 400

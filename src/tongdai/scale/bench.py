@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from tongdai.accounts.models import ApiToken, User
 from tongdai.cases.models import Case, CaseAccess, CaseStatus
-from tongdai.cases.services import CaseFilter, case_audit_list, case_page, case_search
+from tongdai.cases.services import CaseFilter, case_audit_list, case_list_page
 from tongdai.contacts.models import Contact
 from tongdai.contacts.services import (
     ContactFilter,
@@ -154,14 +154,14 @@ _CONTACT_SELECT = ("SELECT c.id, c.received_at, c.channel, c.caller_name, c.call
                    "LEFT JOIN taxonomy_contactkind k ON k.code = c.kind_id ")
 
 
-def _raw_audit(user: User, action: str, ids: list[int], detail: dict) -> None:
+def _raw_audit(user: User, action: str, ids: list[int], detail: dict, object_type: str = "contact") -> None:
     """The audit row the app writes for a list or a search (``audit_record``)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO audit_auditevent (at, actor_id, actor_username, action, object_type, "
             "object_id, object_ids, fields, detail, ip, via) VALUES "
             "(%s, %s, %s, %s, %s, NULL, %s, %s, %s, NULL, %s)",
-            [timezone.now(), user.pk, user.username, action, "contact", json.dumps(ids), "[]",
+            [timezone.now(), user.pk, user.username, action, object_type, json.dumps(ids), "[]",
              json.dumps(detail), "bench"])
 
 
@@ -212,14 +212,18 @@ def raw_filtered(user: User, start, end, channel: str, kind: str) -> None:
 
 
 def raw_cases(user: User, status: str) -> None:
-    rows = _fetch("SELECT s.id, s.number, s.type, s.stage, s.status, s.opened_at, s.title, u.username "
-           "FROM cases_case s LEFT JOIN accounts_user u ON u.id = s.case_manager_id "
-           f"WHERE s.centre_id = %s AND s.status = %s AND (s.sensitivity = 'normal' "
-           f"OR s.case_manager_id = %s OR EXISTS (SELECT 1 FROM {CaseAccess._meta.db_table} a "
-           "WHERE a.case_id = s.id AND a.user_id = %s)) "
-           f"ORDER BY s.opened_at DESC, s.id DESC LIMIT {PAGE + 1}",
-           [user.centre_id, status, user.pk, user.pk])
-    _raw_audit(user, "list", [r[0] for r in rows][:PAGE], {"filters": {"status": status}, "page": 1})
+    """The columns the case list gives its callers (the page and ``GET /api/v1/cases``):
+    every column of the case and its manager's username and name."""
+    columns = ", ".join(f"s.{f.column}" for f in Case._meta.concrete_fields)
+    rows = _fetch(f"SELECT {columns}, u.username, u.full_name "
+                  "FROM cases_case s LEFT JOIN accounts_user u ON u.id = s.case_manager_id "
+                  f"WHERE s.centre_id = %s AND s.status = %s AND (s.sensitivity = 'normal' "
+                  f"OR s.case_manager_id = %s OR EXISTS (SELECT 1 FROM {CaseAccess._meta.db_table} a "
+                  "WHERE a.case_id = s.id AND a.user_id = %s)) "
+                  f"ORDER BY s.opened_at DESC, s.id DESC LIMIT {PAGE + 1}",
+                  [user.centre_id, status, user.pk, user.pk])
+    shown = [r[0] for r in rows][:PAGE]
+    _raw_audit(user, "list", shown, {"filters": {"status": status}, "page": 1, "shown": len(shown)}, "case")
 
 
 def _raw_rollups(columns: str, d_from, d_to, centre: str | None, dimension: str | None = None) -> list:
@@ -493,7 +497,7 @@ def bench_reads(iterations: int, report_iterations: int, seed: int, stdout) -> l
 
     def cases(status):
         flt = CaseFilter(status=status)
-        rows, _more = case_page(case_search(case_manager, flt), 1, PAGE)
+        rows, _more = case_list_page(case_manager, flt, 1, PAGE)
         case_audit_list(case_manager, rows, flt, via="bench")
 
     add(_measure("case list (open/closed)", cases, lambda s: raw_cases(case_manager, s),
