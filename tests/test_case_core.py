@@ -17,8 +17,8 @@ from tongdai.cases.services import (
     case_link_contact,
     case_list_page,
     case_open,
-    case_restrict,
     case_page,
+    case_restrict,
     case_search,
 )
 

@@ -208,3 +208,54 @@ def test_reference_changes_made_elsewhere_are_seen_after_the_cache_ttl(people, m
     assert contact_create(people.hn, contact_data(kind="report")).kind_id == "report"  # < TTL
     monkeypatch.setattr(refcache, "TTL", 0.0)
     assert "kind" in _errors(contact_data(kind="report"), people.hn)
+
+
+def test_contact_list_page_shows_what_the_orm_search_shows(people, make_contact, monkeypatch):
+    """The contact list and search run as prepared statements per reach scope, filter set
+    and page (tongdai.core.statements); they must give what the ORM query gives, with the
+    same related rows, for everyone and every kind of filter."""
+    from tongdai.contacts import services
+    from tongdai.contacts.services import contact_list_page, contact_page
+    from tongdai.taxonomy.models import Topic
+
+    category = Topic.objects.filter(parent__isnull=True, children__isnull=False).first()
+    child = category.children.first()
+    made = [make_contact(people.hn, urgent=True, topics=[child.code, "violence_physical"]),
+            make_contact(people.hn, kind="information", channel="zalo",
+                         caller={"phone": "0987 654 321", "name": "Trần Thị Lan", "province": "01"}),
+            make_contact(people.hn2, status="draft"),
+            make_contact(people.hn, subjects=[{"name": "Phạm Văn Đức", "province": "79"}]),
+            make_contact(people.ag, caller={"phone": "0912345678", "province": "91"},
+                         subjects=[{"name": "Lê Văn Tí", "province": "91"}])]
+    assert len(made) == 5
+    today = timezone.localdate()
+    filters = [ContactFilter(), ContactFilter(q="lan"), ContactFilter(q="Trần thị"), ContactFilter(q="van duc"),
+               ContactFilter(q="0912 345 678"), ContactFilter(phone="+84987654321"),
+               ContactFilter(q="100%"), ContactFilter(q="a_b"),
+               ContactFilter(date_from=today, date_to=today),
+               ContactFilter(date_from=today - datetime.timedelta(days=30), date_to=today - datetime.timedelta(days=1)),
+               ContactFilter(channel="zalo"), ContactFilter(kind="report", channel="phone_111"),
+               ContactFilter(topic=category.code), ContactFilter(topic="violence_physical"),
+               ContactFilter(province="79"), ContactFilter(status="draft"), ContactFilter(centre="AG"),
+               ContactFilter(urgent=True), ContactFilter(urgent=False, q="an")]
+    columns = [f.attname for f in Contact._meta.concrete_fields]
+    for prepared_pages in (5, 1):  # pages after PREPARED_PAGES are built by the ORM
+        monkeypatch.setattr(services, "PREPARED_PAGES", prepared_pages)
+        for persona in ("hn", "hn2", "hn_super", "ag", "admin", "analyst", "former"):
+            user = getattr(people, persona)
+            for flt in filters:
+                for page, size in ((1, 25), (1, 2), (2, 2), (3, 2)):
+                    rows, more = contact_list_page(user, flt, page, size)
+                    expected, expected_more = contact_page(contact_search(user, flt), page, size)
+                    where = (persona, flt, page, size)
+                    assert [c.pk for c in rows] == [c.pk for c in expected], where
+                    assert more is expected_more, where
+                    for got, want in zip(rows, expected, strict=True):
+                        assert [getattr(got, n) for n in columns] == [getattr(want, n) for n in columns]
+                        assert [t.code for t in got.topics.all()] == [t.code for t in want.topics.all()]
+                        assert (got.kind, got.province, got.centre) == (want.kind, want.province, want.centre)
+                        assert got.counsellor.username == want.counsellor.username
+                        assert got.counsellor.display_name == want.counsellor.display_name
+    assert {c.pk for c in contact_list_page(people.hn, ContactFilter(q="lan"), 1, 25)[0]} == {made[1].pk}
+    with pytest.raises(ContactInvalid):
+        contact_list_page(people.hn, ContactFilter(kind="nope"), 1, 25)

@@ -63,9 +63,19 @@ def test_build_runs_once_per_key(three):
     assert len(calls) == 2
 
 
-def test_a_slot_left_without_a_value_matches_nothing(three):
+def test_every_slot_the_statement_uses_needs_a_value(three):
     statement = prepared(Contact, "t4", _by_phone_and_status)
-    assert statement.rows(status="completed") == []  # the phone keeps its stand-in
+    with pytest.raises(TypeError, match="no value for slot: phone"):
+        statement.rows(status="completed")
+
+
+def test_a_slot_the_queryset_did_not_use_may_be_given_and_is_ignored(three):
+    def build(slot):
+        slot.number("unused")
+        return Contact.objects.filter(status=slot.text("status")).values_list("id")
+
+    statement = prepared(Contact, "t4b", build)
+    assert len(statement.rows(status="completed", unused=1)) == 2
 
 
 def test_unknown_slot_names_are_refused(three):
@@ -90,11 +100,37 @@ def test_a_slot_rewritten_by_its_lookup_is_refused(three):
         prepared(Contact, "t7", build)
 
 
+def test_moment_slots_compare_as_the_orm_compares_datetimes(three):
+    def build(slot):
+        return (Contact.objects.filter(received_at__gte=slot.moment("start"), received_at__lt=slot.moment("end"))
+                .values_list("id"))
+
+    statement = prepared(Contact, "t9", build)
+    first = Contact.objects.get(pk=three[0].pk).received_at
+    for start, end in ((first, first + datetime.timedelta(microseconds=1)),
+                       (first - datetime.timedelta(days=1), first + datetime.timedelta(days=1)),
+                       (first + datetime.timedelta(seconds=1), first + datetime.timedelta(days=1))):
+        orm = list(Contact.objects.filter(received_at__gte=start, received_at__lt=end).values_list("id"))
+        assert sorted(statement.rows(start=start, end=end)) == sorted(tuple(r) for r in orm)
+    assert (three[0].pk,) in statement.rows(start=first, end=first + datetime.timedelta(microseconds=1))
+
+
+def test_contains_slots_escape_as_the_lookup_does(three):
+    def build(slot):
+        return Contact.objects.filter(search_text__contains=slot.contains("q")).values_list("id")
+
+    statement = prepared(Contact, "t10", build)
+    for text in ("an", "nguyen van", "%", "_", "x%y", "\\"):
+        orm = sorted(Contact.objects.filter(search_text__contains=text).values_list("id", flat=True))
+        assert sorted(pk for pk, in statement.rows(q=text)) == orm, text
+    assert statement.rows(q="%") == []  # a literal percent sign, not "anything"
+
+
 def test_number_slots_are_distinct_and_match_no_row(three):
     def build(slot):
         return Contact.objects.filter(pk__in=[slot.number("a"), slot.number("b")]).values_list("id")
 
     statement = prepared(Contact, "t8", build)
-    assert statement.rows() == []
-    assert statement.rows(a=three[0].pk) == [(three[0].pk,)]
+    assert statement.rows(a=-1, b=-2) == []
+    assert statement.rows(a=three[0].pk, b=-2) == [(three[0].pk,)]
     assert sorted(statement.rows(a=three[0].pk, b=three[2].pk)) == sorted([(three[0].pk,), (three[2].pk,)])

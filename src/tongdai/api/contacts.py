@@ -23,8 +23,7 @@ from tongdai.contacts.services import (
     audit_list,
     contact_create,
     contact_get_for,
-    contact_page,
-    contact_search,
+    contact_list_page,
     contact_update,
 )
 
@@ -69,8 +68,7 @@ def contact_update_view(request, contact_id: int, payload: ContactPatchIn):
 def contact_list_view(request, filters: Query[ContactListQuery]):
     """Contacts within your reach, newest first, one page at a time (no total count)."""
     flt = _filter(filters)
-    rows, has_next = contact_page(contact_search(request.auth, flt),
-                                  filters.page, filters.page_size)
+    rows, has_next = contact_list_page(request.auth, flt, filters.page, filters.page_size)
     prefetch_related_objects(rows, "subjects")
     audit_list(request.auth, rows, flt, request=request, via=VIA, page=filters.page)
     return {"items": [contact_out(c) for c in rows], "page": filters.page,

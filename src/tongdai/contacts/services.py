@@ -13,11 +13,12 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tongdai.accounts.models import Centre, User
 from tongdai.accounts.roles import NONE, Perm, Reach
 from tongdai.audit.models import Action
 from tongdai.audit.services import audit_event, audit_record, audit_record_all
@@ -35,7 +36,7 @@ from tongdai.contacts.models import (
 from tongdai.core.fastinsert import insert_rows
 from tongdai.core.ids import safe_id as _safe_id
 from tongdai.core.phones import InvalidPhone, looks_like_phone, normalize_phone
-from tongdai.core.refcache import ref_get, ref_many
+from tongdai.core.refcache import ref_codes, ref_get, ref_many
 from tongdai.core.statements import prepared
 from tongdai.core.text import fold, search_terms
 from tongdai.geo.models import Commune, Country, Province
@@ -634,7 +635,25 @@ def _local_day_start(day: datetime.date) -> datetime.datetime:
 def contact_search(actor, flt: ContactFilter):
     """Contacts within reach matching ``flt``, newest first. Raises ``ContactInvalid`` for
     a filter value that cannot mean anything (bad phone, unknown code)."""
-    qs = Contact.objects.visible_to(actor)
+    return _contact_query(contact_reach(actor), _conditions(flt), flt.urgent)
+
+
+@dataclass(frozen=True)
+class _ParsedFilter:
+    """What ``ContactFilter`` asks for, checked: the number in E.164, the folded search
+    words, the topic codes (a category and its subcategories)."""
+
+    phone: str
+    terms: tuple[str, ...]
+    topics: tuple[str, ...]
+
+
+#: Filters comparing one column with one code: (filter name, column).
+_EQUAL_FILTERS = (("centre", "centre_id"), ("channel", "channel"), ("kind", "kind_id"),
+                  ("province", "province_id"), ("status", "status"))
+
+
+def _parse_filter(flt: ContactFilter) -> _ParsedFilter:
     errors: dict[str, str] = {}
     phone = flt.phone.strip()
     terms: list[str] = []
@@ -645,43 +664,66 @@ def contact_search(actor, flt: ContactFilter):
             terms = search_terms(flt.q)
     if phone:
         try:
-            qs = qs.filter(caller_phone=normalize_phone(phone))
+            phone = normalize_phone(phone)
         except InvalidPhone:
             errors["phone"] = _("Not a valid phone number.")
-    for term in terms:
-        qs = qs.filter(search_text__contains=term)
     if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
         errors["to"] = _("The end date is before the start date.")
-    if flt.date_from:
-        qs = qs.filter(received_at__gte=_local_day_start(flt.date_from))
-    if flt.date_to:
-        qs = qs.filter(received_at__lt=_local_day_start(flt.date_to + datetime.timedelta(days=1)))
-    simple = {"centre": "centre_id", "channel": "channel", "kind": "kind_id",
-              "province": "province_id", "status": "status"}
-    for name, column in simple.items():
-        value = getattr(flt, name)
-        if value:
-            qs = qs.filter(**{column: value})
     if flt.channel and flt.channel not in Channel.values:
         errors["channel"] = _("Unknown channel.")
     if flt.status and flt.status not in Status.values:
         errors["status"] = _("Unknown status.")
-    if flt.kind and not ContactKind.objects.filter(pk=flt.kind).exists():
+    if flt.kind and ref_get(ContactKind, flt.kind) is None:
         errors["kind"] = _("Unknown code %(code)s.") % {"code": _short(flt.kind)}
-    if flt.province and not Province.objects.filter(pk=flt.province).exists():
+    if flt.province and ref_get(Province, flt.province) is None:
         errors["province"] = _("Unknown province code %(code)s.") % {"code": _short(flt.province)}
+    topics: tuple[str, ...] = ()
     if flt.topic:
-        topic = Topic.objects.filter(pk=flt.topic).first()
-        if topic is None:
+        if ref_get(Topic, flt.topic) is None:
             errors["topic"] = _("Unknown topic code(s): %(codes)s.") % {"codes": _short(flt.topic)}
         else:
             # A category matches its subcategories too.
-            codes = [topic.code, *topic.children.values_list("code", flat=True)]
-            qs = qs.filter(Exists_topic(codes))
-    if flt.urgent is not None:
-        qs = qs.filter(urgent=flt.urgent)
+            every = ref_many(Topic, ref_codes(Topic)).values()
+            topics = (flt.topic, *sorted(t.code for t in every if t.parent_id == flt.topic))
     if errors:
         raise ContactInvalid(errors)
+    return _ParsedFilter(phone=phone, terms=tuple(terms), topics=topics)
+
+
+def _conditions(flt: ContactFilter) -> list[tuple[str, str, str, Any]]:
+    """The comparisons ``flt`` asks for, checked (``ContactInvalid`` otherwise): (slot kind,
+    name, lookup, value) each; the lookup "topic" gathers codes for one EXISTS."""
+    parsed = _parse_filter(flt)
+    out: list[tuple[str, str, str, Any]] = []
+    if parsed.phone:
+        out.append(("text", "phone", "caller_phone", parsed.phone))
+    out += [("contains", f"term{i}", "search_text__contains", term) for i, term in enumerate(parsed.terms)]
+    if flt.date_from:
+        out.append(("moment", "start", "received_at__gte", _local_day_start(flt.date_from)))
+    if flt.date_to:
+        out.append(("moment", "end", "received_at__lt", _local_day_start(flt.date_to + datetime.timedelta(days=1))))
+    out += [("text", name, column, getattr(flt, name)) for name, column in _EQUAL_FILTERS if getattr(flt, name)]
+    out += [("text", f"topic{i}", "topic", code) for i, code in enumerate(parsed.topics)]
+    return out
+
+
+def _contact_query(reach: Reach, conditions: list[tuple[str, str, str, Any]], urgent: bool | None,
+                   value=None):
+    """The contacts of ``reach`` meeting ``conditions`` (``_conditions``); ``value(kind,
+    name)``, if given, supplies each compared value instead: a prepared statement's slot
+    (``contact_list_page``)."""
+    qs = Contact.objects.within(reach)
+    topics = []
+    for kind, name, lookup, given in conditions:
+        compared = value(kind, name) if value else given
+        if lookup == "topic":
+            topics.append(compared)
+        else:
+            qs = qs.filter(**{lookup: compared})
+    if topics:
+        qs = qs.filter(Exists_topic(topics))
+    if urgent is not None:
+        qs = qs.filter(urgent=urgent)
     return qs
 
 
@@ -698,6 +740,73 @@ def contact_page(qs, page: int, size: int) -> tuple[list[Contact], bool]:
     rows = list(qs.select_related("centre", "counsellor", "kind", "province")
                 .prefetch_related("topics")[(page - 1) * size: page * size + 1])
     return rows[:size], len(rows) > size
+
+
+#: Pages of the contact list served by prepared statements (LIMIT and OFFSET are part of
+#: the SQL the ORM writes, so each page is a statement); later pages are built each time.
+PREPARED_PAGES = 5
+_LIST_COLUMNS = tuple(f.attname for f in Contact._meta.concrete_fields)
+
+
+def contact_list_page(actor, flt: ContactFilter, page: int, size: int) -> tuple[list[Contact], bool]:
+    """One page of the contacts within ``actor``'s reach matching ``flt``, newest first,
+    and whether another follows: ``contact_page`` of ``contact_search``, the same rows
+    with the same related objects (centre, counsellor, kind, province, topics).
+
+    The list and the search counsellors run all day are prepared statements
+    (``tongdai.core.statements``): ``_contact_query`` with reach from
+    ``Contact.objects.within``, compiled once per reach scope, set of filters and page;
+    the related reference rows come from the reference cache. Pages after
+    ``PREPARED_PAGES`` are built by the ORM each time."""
+    conditions = _conditions(flt)
+    reach = contact_reach(actor)
+    page = max(1, page)
+    if reach.scope == NONE:
+        return [], False
+    if page > PREPARED_PAGES:
+        return contact_page(_contact_query(reach, conditions, flt.urgent), page, size)
+
+    def build(slot):
+        slotted = Reach(reach.scope, slot.text("reach_centre"), slot.number("user"))
+        makers = {"text": slot.text, "contains": slot.contains, "moment": slot.moment}
+        qs = _contact_query(slotted, conditions, flt.urgent, lambda kind, name: makers[kind](name))
+        return qs.values_list(*_LIST_COLUMNS, "counsellor__username",
+                              "counsellor__full_name")[(page - 1) * size: page * size + 1]
+
+    shape = tuple((kind, name, lookup) for kind, name, lookup, _value in conditions)
+    values = {name: given for _kind, name, _lookup, given in conditions}
+    key = ("contact_list", reach.scope, shape, flt.urgent, page, size)
+    rows = prepared(Contact, key, build).rows(reach_centre=reach.centre_id, user=reach.user_id, **values)
+    contacts = _contacts_from_rows(rows[:size])
+    return contacts, len(rows) > size
+
+
+def _contacts_from_rows(rows: list[tuple]) -> list[Contact]:
+    """Contacts from ``_LIST_COLUMNS`` plus the counsellor's username and name, with their
+    centre, kind, province (the reference cache's shared rows: read them, never change
+    them), counsellor and topics in place as ``contact_page`` leaves them."""
+    alias = router.db_for_read(Contact)
+    width = len(_LIST_COLUMNS)
+    topics = _topic_codes([row[0] for row in rows]) if rows else {}
+    prefetched = Topic.objects.all()
+    out = []
+    for row in rows:
+        contact = Contact.from_db(alias, _LIST_COLUMNS, row[:width])
+        for relation, model, code in ((_CENTRE, Centre, contact.centre_id),
+                                      (_KIND, ContactKind, contact.kind_id),
+                                      (_PROVINCE, Province, contact.province_id)):
+            relation.set_cached_value(contact, ref_get(model, code) if code else None)
+        _COUNSELLOR.set_cached_value(contact, User.from_db(
+            alias, ("id", "username", "full_name"), (contact.counsellor_id, *row[width:])))
+        cached = prefetched.all()
+        cached._result_cache, cached._prefetch_done = list(_topic_terms(topics.get(contact.pk, ()))), True
+        contact.__dict__.setdefault("_prefetched_objects_cache", {})["topics"] = cached
+        out.append(contact)
+    return out
+
+
+_CENTRE, _KIND, _PROVINCE, _COUNSELLOR = (Contact._meta.get_field(name)
+                                          for name in ("centre", "kind", "province", "counsellor"))
 
 
 def audit_list(actor, contacts: list[Contact], flt: ContactFilter, *, request=None,

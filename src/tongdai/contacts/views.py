@@ -39,8 +39,7 @@ from tongdai.contacts.services import (
     caller_history,
     contact_create,
     contact_get_for,
-    contact_page,
-    contact_search,
+    contact_list_page,
     contact_update,
 )
 from tongdai.core.ids import MAX_ID as MAX_PK
@@ -76,7 +75,7 @@ def home(request):
     if not user.can(Perm.CONTACT_VIEW):
         return render(request, "contacts/home_later.html", {"nav": "home"})
     drafts = list(Contact.objects.drafts_of(user).select_related("kind")[:20])
-    recent, _more = contact_page(contact_search(user, ContactFilter()), 1, HOME_RECENT)
+    recent, _more = contact_list_page(user, ContactFilter(), 1, HOME_RECENT)
     shown = list({c.pk: c for c in [*drafts, *recent]}.values())
     audit_list(user, shown, ContactFilter(), request=request)
     return render(request, "contacts/home.html", {
@@ -353,14 +352,13 @@ def contact_list(request):
         flt = form.to_filter()
         page = form.cleaned_data.get("page") or 1
         try:
-            qs = contact_search(user, flt)
+            rows, has_next = contact_list_page(user, flt, page, settings.CONTACT_PAGE_SIZE)
         except ContactInvalid as exc:
             for key, message in exc.errors.items():
                 name = FILTER_ERROR_FIELDS.get(key, key)
                 form.add_error(name if name in form.fields else None, message)
             status = 400
         else:
-            rows, has_next = contact_page(qs, page, settings.CONTACT_PAGE_SIZE)
             audit_list(user, rows, flt, request=request, page=page)
     else:
         status = 400

@@ -16,14 +16,17 @@ a second copy of the rules in SQL. What is cached is the compiler's output, keye
 everything that changes its *structure* — the caller passes that key (the reach scope,
 which filters are set, the page); values that only change parameters are slots.
 
-Failing closed: a slot's stand-in value matches no row (a negative id, a text starting
-with a control character), so a value that did not end up as a bound parameter — say a
-lookup that rewrote it — makes the statement find nothing rather than something else;
-a stand-in the ORM wrote into the SQL text itself is refused when the statement is built.
+Checked when a statement is built: each slot declares how its lookup turns a value into
+a parameter (``text``/``number`` as they are, ``moment`` as the database adapts a
+datetime, ``contains`` as ``%text%`` escaped), and a stand-in found anywhere else — written
+into the SQL text, or inside another parameter — is refused. Each run must give a value
+to every slot the statement uses. Stand-ins match no row (a negative id, a text starting
+with a control character, a moment in 1901).
 """
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -33,26 +36,56 @@ from django.db.models import Model, QuerySet
 
 _TEXT = "\x1fslot:{}\x1f"
 _NUMBER_BASE = -1_987_654_000
+#: Moments stand-ins count microseconds from here: long before any record.
+_MOMENT_BASE = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
+
+
+def _as_is(value, _connection):
+    return value
+
+
+def _moment(value, connection):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _contains(value, connection):
+    return f"%{connection.ops.prep_for_like_query(value)}%"
 
 
 class Slots:
-    """Stand-in values for the build function, one per name."""
+    """Stand-in values for the build function, one per name, each with the way the ORM
+    turns a value of its lookup into a parameter (so a later value is turned the same way)."""
 
     def __init__(self) -> None:
-        self.values: dict[str, object] = {}
+        self.stand_ins: dict[str, object] = {}
+        self.adapters: dict[str, Callable] = {}
 
     def text(self, name: str) -> str:
-        return self._slot(name, _TEXT.format(name))
+        """A text compared for equality (``=``, ``IN``)."""
+        return self._slot(name, _TEXT.format(name), _as_is)
 
     def number(self, name: str) -> int:
-        return self._slot(name, _NUMBER_BASE - len(self.values))
+        """An integer compared for equality."""
+        return self._slot(name, _NUMBER_BASE - len(self.stand_ins), _as_is)
 
-    def _slot(self, name: str, value):
-        if name in self.values:
-            return self.values[name]
-        if any(value == other for other in self.values.values()):
+    def moment(self, name: str) -> datetime.datetime:
+        """An aware datetime compared with a ``DateTimeField`` (as the database adapts it:
+        text in UTC on SQLite)."""
+        return self._slot(name, _MOMENT_BASE + datetime.timedelta(microseconds=len(self.stand_ins) + 1),
+                          _moment)
+
+    def contains(self, name: str) -> str:
+        """A text for a ``contains`` lookup: the parameter is ``%text%`` with ``%``, ``_``
+        and ``\\`` escaped, as the lookup does."""
+        return self._slot(name, _TEXT.format(name), _contains)
+
+    def _slot(self, name: str, value, adapter):
+        if name in self.stand_ins:
+            return self.stand_ins[name]
+        if any(value == other for other in self.stand_ins.values()):
             raise ValueError(f"slot {name!r} would share its stand-in value")
-        self.values[name] = value
+        self.stand_ins[name] = value
+        self.adapters[name] = adapter
         return value
 
 
@@ -64,20 +97,28 @@ class Statement:
     alias: str
     sql: str
     params: tuple
-    slots: dict[str, tuple[int, ...]]
+    #: slot name -> (positions among the parameters, how a value becomes a parameter);
+    #: a slot the queryset did not use has no positions.
+    slots: dict[str, tuple[tuple[int, ...], Callable]]
     converters: dict  # column index -> (functions, expression), as the compiler gives them
 
     def rows(self, **values) -> list[tuple]:
-        """Run with ``values`` (one per slot name) and return the converted rows. A slot
-        left without a value keeps its stand-in, which matches nothing."""
+        """Run with ``values`` (one per slot the queryset used; others may be given and
+        are ignored) and return the converted rows."""
         unknown = set(values) - set(self.slots)
         if unknown:
             raise TypeError(f"no such slot: {', '.join(sorted(unknown))}")
+        missing = [name for name, (positions, _adapt) in self.slots.items() if positions and name not in values]
+        if missing:
+            raise TypeError(f"no value for slot: {', '.join(sorted(missing))}")
+        connection = connections[self.alias]
         params = list(self.params)
         for name, value in values.items():
-            for index in self.slots[name]:
-                params[index] = value
-        connection = connections[self.alias]
+            positions, adapt = self.slots[name]
+            if positions:
+                param = adapt(value, connection)
+                for index in positions:
+                    params[index] = param
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -121,17 +162,20 @@ def prepared(model: type[Model], key: Hashable, build: Callable[[Slots], QuerySe
 def _compile(queryset: QuerySet, slots: Slots) -> Statement:
     compiler = queryset.query.get_compiler(using=queryset.db)
     sql, params = compiler.as_sql()
-    positions: dict[str, tuple[int, ...]] = {}
-    for name, stand_in in slots.values.items():
-        if str(stand_in) in sql:
+    connection = connections[queryset.db]
+    found: dict[str, tuple[tuple[int, ...], Callable]] = {}
+    for name, stand_in in slots.stand_ins.items():
+        adapt = slots.adapters[name]
+        param = adapt(stand_in, connection)
+        if str(stand_in) in sql or str(param) in sql:
             raise ValueError(f"slot {name!r} was written into the SQL, not bound")
-        if isinstance(stand_in, str) and any(isinstance(p, str) and stand_in in p and p != stand_in
-                                             for p in params):
-            raise ValueError(f"slot {name!r} was rewritten by its lookup (e.g. contains)")
-        positions[name] = tuple(i for i, p in enumerate(params)
-                                if type(p) is type(stand_in) and p == stand_in)
+        positions = tuple(i for i, p in enumerate(params) if type(p) is type(param) and p == param)
+        text = str(stand_in) if isinstance(stand_in, str) else None
+        if text and any(isinstance(p, str) and text in p for i, p in enumerate(params) if i not in positions):
+            raise ValueError(f"slot {name!r} was rewritten by its lookup (declare it as such a slot)")
+        found[name] = (positions, adapt)
     columns = [expression for expression, _sql, _alias in compiler.select[:compiler.col_count]]
-    return Statement(alias=queryset.db, sql=sql, params=tuple(params), slots=positions,
+    return Statement(alias=queryset.db, sql=sql, params=tuple(params), slots=found,
                      converters=compiler.get_converters(columns))
 
 

@@ -42,8 +42,7 @@ from tongdai.contacts.services import (
     ContactFilter,
     audit_list,
     caller_history,
-    contact_page,
-    contact_search,
+    contact_list_page,
 )
 from tongdai.core.idsets import id_set
 from tongdai.reports.services import Period
@@ -149,9 +148,13 @@ def _sample_contacts(centre: str, n: int, rng: random.Random) -> list[tuple[str,
 # --------------------------------------------------------------------------- raw SQL twins
 
 
-_CONTACT_SELECT = ("SELECT c.id, c.received_at, c.channel, c.caller_name, c.caller_phone, c.summary, "
-                   "c.search_text, c.urgent, c.status, k.code, k.label_vi FROM contacts_contact c "
-                   "LEFT JOIN taxonomy_contactkind k ON k.code = c.kind_id ")
+def _contact_select() -> str:
+    """The columns the contact list gives its callers (the page, ``GET /api/v1/contacts``):
+    every column of the contact and its counsellor's username and name; centre, kind and
+    province come from the reference cache in the app, so they are not joined here either."""
+    columns = ", ".join(f"c.{f.column}" for f in Contact._meta.concrete_fields)
+    return (f"SELECT {columns}, u.username, u.full_name FROM contacts_contact c "
+            "JOIN accounts_user u ON u.id = c.counsellor_id ")
 
 
 def _raw_audit(user: User, action: str, ids: list[int], detail: dict, object_type: str = "contact") -> None:
@@ -168,8 +171,7 @@ def _raw_audit(user: User, action: str, ids: list[int], detail: dict, object_typ
 def _raw_topics(ids: list[int]) -> None:
     if ids:
         marks = ", ".join(["%s"] * len(ids))
-        _fetch(f"SELECT ct.contact_id, t.code, t.label_vi FROM contacts_contacttopic ct "
-               f"JOIN taxonomy_topic t ON t.code = ct.topic_id WHERE ct.contact_id IN ({marks})", ids)
+        _fetch(f"SELECT contact_id, topic_id FROM contacts_contacttopic WHERE contact_id IN ({marks})", ids)
 
 
 def _raw_scope(user: User) -> tuple[str, list]:
@@ -185,30 +187,31 @@ def raw_caller_history(user: User, phone: str) -> None:
                   "ORDER BY c.received_at DESC, c.id DESC LIMIT 10", [*params, phone])
     if rows:
         ids = [r[0] for r in rows]
-        _fetch(f"SELECT contact_id, topic_id FROM contacts_contacttopic "
-               f"WHERE contact_id IN ({', '.join(['%s'] * len(ids))})", ids)
+        _raw_topics(ids)
         _raw_audit(user, "list", ids, {"caller_history": True})
 
 
 def raw_search(user: User, terms: list[str]) -> None:
     scope, params = _raw_scope(user)
     where = " AND ".join("c.search_text LIKE %s" for _ in terms)
-    rows = _fetch(_CONTACT_SELECT + f"WHERE {scope} AND {where} "
+    rows = _fetch(_contact_select() + f"WHERE {scope} AND {where} "
                   f"ORDER BY c.received_at DESC, c.id DESC LIMIT {PAGE + 1}",
                   [*params, *(f"%{t}%" for t in terms)])
-    _raw_topics([r[0] for r in rows])
-    _raw_audit(user, "search", [r[0] for r in rows][:PAGE], {"filters": {"q": True}, "page": 1})
+    shown = [r[0] for r in rows][:PAGE]
+    _raw_topics(shown)
+    _raw_audit(user, "search", shown, {"filters": {"q": True}, "page": 1, "shown": len(shown)})
 
 
 def raw_filtered(user: User, start, end, channel: str, kind: str) -> None:
     scope, params = _raw_scope(user)
-    rows = _fetch(_CONTACT_SELECT + f"WHERE {scope} AND c.received_at >= %s AND c.received_at < %s "
+    rows = _fetch(_contact_select() + f"WHERE {scope} AND c.received_at >= %s AND c.received_at < %s "
                   "AND c.channel = %s AND c.kind_id = %s "
                   f"ORDER BY c.received_at DESC, c.id DESC LIMIT {PAGE + 1}",
                   [*params, start, end, channel, kind])
-    _raw_topics([r[0] for r in rows])
-    _raw_audit(user, "list", [r[0] for r in rows][:PAGE], {"filters": {"channel": channel, "kind": kind},
-                                                           "page": 1})
+    shown = [r[0] for r in rows][:PAGE]
+    _raw_topics(shown)
+    _raw_audit(user, "list", shown, {"filters": {"channel": channel, "kind": kind}, "page": 1,
+                                     "shown": len(shown)})
 
 
 def raw_cases(user: User, status: str) -> None:
@@ -471,7 +474,7 @@ def bench_reads(iterations: int, report_iterations: int, seed: int, stdout) -> l
 
     def search(q):
         flt = ContactFilter(q=q)
-        rows, _more = contact_page(contact_search(counsellor, flt), 1, PAGE)
+        rows, _more = contact_list_page(counsellor, flt, 1, PAGE)
         audit_list(counsellor, rows, flt, via="bench")
 
     queries = [name_query(text) for _, text in samples]
@@ -488,7 +491,7 @@ def bench_reads(iterations: int, report_iterations: int, seed: int, stdout) -> l
     def filtered(combo):
         channel, kind = combo
         flt = ContactFilter(date_from=month_ago, date_to=today, channel=channel, kind=kind)
-        rows, _more = contact_page(contact_search(counsellor, flt), 1, PAGE)
+        rows, _more = contact_list_page(counsellor, flt, 1, PAGE)
         audit_list(counsellor, rows, flt, via="bench")
 
     add(_measure("filtered contact list (30 days, channel, kind)", filtered,
