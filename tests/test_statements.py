@@ -134,3 +134,21 @@ def test_number_slots_are_distinct_and_match_no_row(three):
     assert statement.rows(a=-1, b=-2) == []
     assert statement.rows(a=three[0].pk, b=-2) == [(three[0].pk,)]
     assert sorted(statement.rows(a=three[0].pk, b=three[2].pk)) == sorted([(three[0].pk,), (three[2].pk,)])
+
+
+def test_day_slots_compare_as_the_orm_compares_dates(three):
+    from django.utils import timezone
+
+    from tongdai.reports.models import ContactDayDelta
+
+    def build(slot):
+        return (ContactDayDelta.objects.filter(day__gte=slot.day("from"), day__lte=slot.day("to"))
+                .values_list("day", "dimension", "key"))
+
+    statement = prepared(ContactDayDelta, "t11", build)
+    today = timezone.localdate()
+    for low, high in ((today, today), (today - datetime.timedelta(days=3), today - datetime.timedelta(days=1))):
+        orm = ContactDayDelta.objects.filter(day__gte=low, day__lte=high).values_list("day", "dimension", "key")
+        assert sorted(statement.rows(**{"from": low, "to": high})) == sorted(tuple(r) for r in orm)
+    rows = statement.rows(**{"from": today, "to": today})
+    assert rows and all(isinstance(day, datetime.date) and day == today for day, _d, _k in rows)

@@ -788,7 +788,9 @@ def _contacts_from_rows(rows: list[tuple]) -> list[Contact]:
     alias = router.db_for_read(Contact)
     width = len(_LIST_COLUMNS)
     topics = _topic_codes([row[0] for row in rows]) if rows else {}
-    prefetched = Topic.objects.all()
+    # Each contact's prefetched topics: a queryset with its rows in place, as
+    # prefetch_related leaves it; they share one never-run query.
+    queryset_class, query = type(Topic.objects.all()), Topic.objects.all().query
     out = []
     for row in rows:
         contact = Contact.from_db(alias, _LIST_COLUMNS, row[:width])
@@ -798,7 +800,7 @@ def _contacts_from_rows(rows: list[tuple]) -> list[Contact]:
             relation.set_cached_value(contact, ref_get(model, code) if code else None)
         _COUNSELLOR.set_cached_value(contact, User.from_db(
             alias, ("id", "username", "full_name"), (contact.counsellor_id, *row[width:])))
-        cached = prefetched.all()
+        cached = queryset_class(model=Topic, query=query, using=alias)
         cached._result_cache, cached._prefetch_done = list(_topic_terms(topics.get(contact.pk, ()))), True
         contact.__dict__.setdefault("_prefetched_objects_cache", {})["topics"] = cached
         out.append(contact)

@@ -17,11 +17,11 @@ everything that changes its *structure* — the caller passes that key (the reac
 which filters are set, the page); values that only change parameters are slots.
 
 Checked when a statement is built: each slot declares how its lookup turns a value into
-a parameter (``text``/``number`` as they are, ``moment`` as the database adapts a
-datetime, ``contains`` as ``%text%`` escaped), and a stand-in found anywhere else — written
+a parameter (``text``/``number`` as they are, ``moment`` and ``day`` as the database adapts a
+datetime or a date, ``contains`` as ``%text%`` escaped), and a stand-in found anywhere else — written
 into the SQL text, or inside another parameter — is refused. Each run must give a value
 to every slot the statement uses. Stand-ins match no row (a negative id, a text starting
-with a control character, a moment in 1901).
+with a control character, a moment in 1901, a day in the year 1).
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ def _as_is(value, _connection):
 
 def _moment(value, connection):
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def _day(value, connection):
+    return connection.ops.adapt_datefield_value(value)
 
 
 def _contains(value, connection):
@@ -73,6 +77,10 @@ class Slots:
         text in UTC on SQLite)."""
         return self._slot(name, _MOMENT_BASE + datetime.timedelta(microseconds=len(self.stand_ins) + 1),
                           _moment)
+
+    def day(self, name: str) -> datetime.date:
+        """A date compared with a ``DateField`` (text on SQLite)."""
+        return self._slot(name, datetime.date(1, 1, 1) + datetime.timedelta(days=len(self.stand_ins) + 1), _day)
 
     def contains(self, name: str) -> str:
         """A text for a ``contains`` lookup: the parameter is ``%text%`` with ``%``, ``_``

@@ -46,6 +46,7 @@ from django.utils import timezone
 
 from tongdai.contacts.models import Contact, ContactTopic, Status
 from tongdai.core.fastinsert import insert_rows
+from tongdai.core.statements import prepared
 from tongdai.geo.regions import ABROAD
 from tongdai.reports.models import ContactDayCount, ContactDayDelta
 
@@ -288,18 +289,29 @@ def rollup_sums(fields: tuple[str, ...], *, date_from: datetime.date | None = No
     centre and one dimension, grouped by ``fields`` (of ``day``, ``centre_id``,
     ``dimension``, ``key``; ``()`` for the grand total): the counter rows plus the pending
     deltas, read in one statement so a concurrent fold is seen wholly or not at all."""
-    def grouped(model, column):
-        qs = model.objects.filter(_day_filter(date_from, date_to))
-        if centre:
-            qs = qs.filter(centre_id=centre)
-        if dimension:
-            qs = qs.filter(dimension=dimension)
-        return qs.order_by().values(*(fields or ("dimension",))).annotate(n=Sum(column))
+    columns = fields or ("dimension",)
 
+    def build(slot):
+        def grouped(model, column):
+            qs = model.objects.filter(_day_filter(date_from and slot.day("from"), date_to and slot.day("to")))
+            if centre:
+                qs = qs.filter(centre_id=slot.text("centre"))
+            if dimension:
+                qs = qs.filter(dimension=slot.text("dimension"))
+            return qs.order_by().values(*columns).annotate(n=Sum(column))
+
+        return grouped(ContactDayCount, "count").union(grouped(ContactDayDelta, "delta"), all=True) \
+            .values_list(*columns, "n")
+
+    # A prepared statement (tongdai.core.statements): dashboards read these sums every
+    # few seconds, and compiling the union cost more than running it.
+    key = ("rollup_sums", columns, bool(date_from), bool(date_to), bool(centre), bool(dimension))
+    values = {name: value for name, value in (("from", date_from), ("to", date_to), ("centre", centre),
+                                              ("dimension", dimension)) if value}
     out: Counter = Counter()
-    for row in grouped(ContactDayCount, "count").union(grouped(ContactDayDelta, "delta"), all=True):
-        if row["n"]:
-            out[tuple(row[f] for f in fields)] += row["n"]
+    for *group, n in prepared(ContactDayCount, key, build).rows(**values):
+        if n:
+            out[tuple(group) if fields else ()] += n
     return dict(out)
 
 
