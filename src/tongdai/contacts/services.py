@@ -783,14 +783,17 @@ def contact_list_page(actor, flt: ContactFilter, page: int, size: int) -> tuple[
 
 def _contacts_from_rows(rows: list[tuple]) -> list[Contact]:
     """Contacts from ``_LIST_COLUMNS`` plus the counsellor's username and name, with their
-    centre, kind, province (the reference cache's shared rows: read them, never change
-    them), counsellor and topics in place as ``contact_page`` leaves them."""
+    centre, kind, province (the reference cache's shared rows), counsellor (one instance
+    per person, with only id, username and name loaded) and topics in place as
+    ``contact_page`` leaves them. Lists are read, never changed: do not save these related
+    rows."""
     alias = router.db_for_read(Contact)
     width = len(_LIST_COLUMNS)
     topics = _topic_codes([row[0] for row in rows]) if rows else {}
     # Each contact's prefetched topics: a queryset with its rows in place, as
     # prefetch_related leaves it; they share one never-run query.
     queryset_class, query = type(Topic.objects.all()), Topic.objects.all().query
+    counsellors: dict[int, User] = {}
     out = []
     for row in rows:
         contact = Contact.from_db(alias, _LIST_COLUMNS, row[:width])
@@ -798,8 +801,11 @@ def _contacts_from_rows(rows: list[tuple]) -> list[Contact]:
                                       (_KIND, ContactKind, contact.kind_id),
                                       (_PROVINCE, Province, contact.province_id)):
             relation.set_cached_value(contact, ref_get(model, code) if code else None)
-        _COUNSELLOR.set_cached_value(contact, User.from_db(
-            alias, ("id", "username", "full_name"), (contact.counsellor_id, *row[width:])))
+        counsellor = counsellors.get(contact.counsellor_id)
+        if counsellor is None:  # one instance per counsellor of the page, as read-only as the cache's
+            counsellor = counsellors[contact.counsellor_id] = User.from_db(
+                alias, ("id", "username", "full_name"), (contact.counsellor_id, *row[width:]))
+        _COUNSELLOR.set_cached_value(contact, counsellor)
         cached = queryset_class(model=Topic, query=query, using=alias)
         cached._result_cache, cached._prefetch_done = list(_topic_terms(topics.get(contact.pk, ()))), True
         contact.__dict__.setdefault("_prefetched_objects_cache", {})["topics"] = cached
