@@ -152,3 +152,13 @@ def test_day_slots_compare_as_the_orm_compares_dates(three):
         assert sorted(statement.rows(**{"from": low, "to": high})) == sorted(tuple(r) for r in orm)
     rows = statement.rows(**{"from": today, "to": today})
     assert rows and all(isinstance(day, datetime.date) and day == today for day, _d, _k in rows)
+
+
+def test_the_number_of_statements_kept_is_bounded(three, monkeypatch):
+    monkeypatch.setattr(statements, "MAX_STATEMENTS", 3)
+    kept = [prepared(Contact, f"bounded-{i}", _by_phone_and_status) for i in range(5)]
+    assert len(statements._statements) == 3
+    assert prepared(Contact, "bounded-4", _by_phone_and_status) is kept[4]  # the newest stay
+    assert prepared(Contact, "bounded-0", _by_phone_and_status) is not kept[0]  # compiled again
+    assert kept[0].rows(phone="+84912345678", status="completed") == \
+        prepared(Contact, "bounded-0", _by_phone_and_status).rows(phone="+84912345678", status="completed")

@@ -144,6 +144,10 @@ class Statement:
         return converted
 
 
+#: Statements kept per process. Shapes come from the filters people combine, the page and
+#: the page size, so an API client could ask for many; past this many the oldest are
+#: dropped (and compiled again if asked for).
+MAX_STATEMENTS = 2000
 _statements: dict[tuple, Statement] = {}
 _lock = threading.Lock()
 
@@ -163,6 +167,8 @@ def prepared(model: type[Model], key: Hashable, build: Callable[[Slots], QuerySe
         queryset = build(slots).using(full_key[0])
         statement = _compile(queryset, slots)
         with _lock:
+            while len(_statements) >= MAX_STATEMENTS:
+                del _statements[next(iter(_statements))]
             statement = _statements.setdefault(full_key, statement)
     return statement
 
