@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import choose, log_in
 
@@ -101,3 +102,38 @@ def test_a_commune_typed_before_the_list_has_loaded_is_still_offered(context):
     held[0].continue_()
     page.locator("#id_subjects-0-commune_listbox [role=option]", has_text="Buôn Ma Thuột").first.click()
     assert page.input_value("#id_subjects-0-commune_input") == "Phường Buôn Ma Thuột"
+
+
+def test_caller_history_lists_earlier_contacts_but_never_the_draft_being_typed(context):
+    """The number typed makes a draft (autosave) while the panel asks for the caller's
+    history. If the panel's answer comes after the draft exists but before the page knows
+    its id, it lists the draft itself; the page must ask again once the id is known. The
+    autosave's answer is held back here to make that happen every time."""
+    page = context.new_page()
+    log_in(page, "e2e.hn")
+    page.goto("/contacts/")
+    earlier = page.locator("#contact-table tr.contact-row").filter(has=page.locator(".phone")).first
+    earlier_id = earlier.get_attribute("data-contact-id")
+    phone = earlier.locator(".phone").inner_text()
+
+    held = []
+
+    def hold_autosave(route):
+        held.append((route, route.fetch()))  # the server has made the draft; the page waits
+
+    page.route("**/contacts/new/autosave", hold_autosave)
+    page.goto("/contacts/new")
+    page.locator("[name=caller-phone]").press_sequentially(phone.replace(" ", ""), delay=20)
+    page.wait_for_timeout(1500)  # the autosave debounce (700 ms) has passed
+    assert len(held) == 1
+    page.locator("[name=caller-phone]").press("Tab")  # "change": the panel asks again
+    draft = page.locator("#caller-history-list .history-item .badge.status-draft")
+    draft.first.wait_for()  # the draft, not yet known to the page, is listed
+    draft_id = draft.first.locator("xpath=ancestor::li").get_attribute("data-contact-id")
+    assert draft_id != earlier_id
+
+    route, response = held[0]
+    route.fulfill(response=response)
+    expect(page.locator("#id_contact_id")).to_have_value(draft_id)
+    expect(page.locator(f"#caller-history-list [data-contact-id='{draft_id}']")).to_have_count(0, timeout=10000)
+    expect(page.locator(f"#caller-history-list [data-contact-id='{earlier_id}']")).to_have_count(1)

@@ -200,6 +200,12 @@
     if (creating && window.history && history.replaceState) {
       history.replaceState(null, "", data.edit_url);
     }
+    if (creating) {
+      // The caller-history panel may have been asked for before this draft had an id, and
+      // so list the draft itself: ask again, now leaving it out (#id_contact_id).
+      var phone = form.querySelector("[name='caller-phone']");
+      if (phone && phone.value && window.htmx) { window.htmx.trigger(phone, "change"); }
+    }
     var errors = data.errors || {};
     var text = data.message;
     if (Object.keys(errors).length) { text += " — " + msg("msgFix"); }
