@@ -104,7 +104,24 @@ def test_postgres_url_is_split_into_django_settings(tmp_path):
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("tongdai", "td@app", "p/ss")
     assert (db["HOST"], db["PORT"]) == ("db.internal", "6543")
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"] == {"sslmode": "require", "options": "-c jit=off"}
+
+
+def test_postgres_connections_run_without_jit_unless_the_url_says_otherwise(tmp_path):
+    assert database_from_url("postgres://postgres@127.0.0.1/td", tmp_path)["OPTIONS"]["options"] == "-c jit=off"
+    own = database_from_url("postgres://postgres@127.0.0.1/td?options=-c%20work_mem%3D64MB", tmp_path)
+    assert own["OPTIONS"]["options"] == "-c work_mem=64MB"
+
+
+@pytest.mark.django_db
+def test_the_application_connection_has_jit_off_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
 
 
 def test_postgres_pool_size_in_the_url_turns_on_the_connection_pool(tmp_path):

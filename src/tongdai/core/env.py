@@ -100,6 +100,11 @@ def database_from_url(url: str, base_dir: Path) -> dict:
         options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         if "pool" in options:
             options["pool"] = _pool_options(options["pool"])
+        # No JIT compilation on the application's connections (unless the URL gives its
+        # own ``options``): it pays only for long analytical scans, and ours are short or
+        # read the daily rollups. Once a connection had run one large query, JIT made
+        # every dashboard on it about twice as slow (docs/performance.md).
+        options.setdefault("options", "-c jit=off")
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),
