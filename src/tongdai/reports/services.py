@@ -64,6 +64,7 @@ from tongdai.cases.models import Case, CaseType, PersonRole
 from tongdai.contacts.models import Channel
 from tongdai.core.idsets import id_set
 from tongdai.core.refcache import ref_codes
+from tongdai.core.statements import prepared
 from tongdai.deadlines.models import Deadline, DeadlineKind
 from tongdai.geo.models import Province, Region
 from tongdai.geo.regions import ABROAD
@@ -223,9 +224,25 @@ def report_referrals(centre: str | None, period: Period):
     return qs.filter(case__centre_id=centre) if centre else qs
 
 
-def _referral_figures(referrals) -> tuple[dict[str, int], dict[str, int]]:
-    """(by outcome, by agency type) of ``referrals``, from one grouped query. Without an
-    outcome a referral is ``declined`` (declined, or closed after a decline) or
+class _SlotPeriod:
+    """A period whose bounds are slots of a prepared statement (``tongdai.core.statements``):
+    ``start``/``end`` as moments, ``date_from``/``date_to`` as days, like ``Period``'s."""
+
+    def __init__(self, slot):
+        self.start, self.end = slot.moment("start"), slot.moment("end")
+        self.date_from, self.date_to = slot.day("date_from"), slot.day("date_to")
+
+    @staticmethod
+    def values(period: Period, centre: str | None) -> dict:
+        """The values of those slots (and of ``centre``) for ``period``."""
+        return {"start": period.start, "end": period.end, "date_from": period.date_from,
+                "date_to": period.date_to, **({"centre": centre} if centre else {})}
+
+
+def _referral_figures(centre: str | None, period: Period) -> tuple[dict[str, int], dict[str, int]]:
+    """(by outcome, by agency type) of the period's referrals (``report_referrals``), from
+    one grouped query, prepared once per shape (the dashboard asks every few seconds).
+    Without an outcome a referral is ``declined`` (declined, or closed after a decline) or
     ``pending`` (still with the partner)."""
     from tongdai.accounts.models import AgencyType
 
@@ -233,8 +250,14 @@ def _referral_figures(referrals) -> tuple[dict[str, int], dict[str, int]]:
     outcomes[DECLINED] = 0
     outcomes[PENDING] = 0
     types = {code: 0 for code in AgencyType.values}
-    rows = (referrals.order_by().values("outcome", "status", "agency__type")
-            .annotate(n=Count("id")).values_list("outcome", "status", "agency__type", "n"))
+
+    def build(slot):
+        referrals = report_referrals(centre and slot.text("centre"), _SlotPeriod(slot))
+        return (referrals.order_by().values("outcome", "status", "agency__type")
+                .annotate(n=Count("id")).values_list("outcome", "status", "agency__type", "n"))
+
+    rows = prepared(Referral, ("referral_figures", bool(centre)), build).rows(
+        **_SlotPeriod.values(period, centre))
     for outcome, status, agency_type, n in rows:
         if outcome:
             key = outcome
@@ -282,11 +305,17 @@ def _first_rescues(centre: str | None, period: Period) -> set[int]:
     event in the period and none before it. Each of the two questions is one statement,
     the UNION of the event sources."""
     sources = _rescue_sources()
-    in_period = _case_ids([
-        qs.filter(_in_period(date_col, is_dt, period),
-                  **({case_col.replace("_id", "__centre_id"): centre} if centre else {}))
-        .values_list(case_col, flat=True)
-        for qs, case_col, date_col, is_dt in sources])
+
+    def build(slot):  # prepared: the dashboard asks every few seconds
+        bounds = _SlotPeriod(slot)
+        return _union([
+            qs.filter(_in_period(date_col, is_dt, bounds),
+                      **({case_col.replace("_id", "__centre_id"): slot.text("centre")} if centre else {}))
+            .values_list(case_col, flat=True)
+            for qs, case_col, date_col, is_dt in sources])
+
+    statement = prepared(Case, ("rescues_in_period", bool(centre)), build)
+    in_period = {case_id for case_id, in statement.rows(**_SlotPeriod.values(period, centre))}
     if not in_period:
         return set()
     ids = id_set(in_period)
@@ -297,10 +326,15 @@ def _first_rescues(centre: str | None, period: Period) -> set[int]:
     return in_period - earlier
 
 
+def _union(parts: list):
+    """One UNION statement of ``parts`` (``values_list`` querysets)."""
+    first, *rest = [part.order_by() for part in parts]
+    return first.union(*rest)
+
+
 def _case_ids(parts: list) -> set[int]:
     """The case ids of all ``parts`` (``values_list`` querysets), in one UNION statement."""
-    first, *rest = [part.order_by() for part in parts]
-    return set(first.union(*rest))
+    return set(_union(parts))
 
 
 def _people_rescued(centre: str | None, period: Period) -> tuple[int, dict[str, int]]:
@@ -334,7 +368,7 @@ def report_summary(actor, date_from: datetime.date, date_to: datetime.date,
 def summary_for(centre: str | None, period: Period) -> dict:
     """The summary without the access check: only for callers that did it."""
     referrals = report_referrals(centre, period)
-    by_outcome, by_agency_type = _referral_figures(referrals)
+    by_outcome, by_agency_type = _referral_figures(centre, period)
     people, people_by_type = _people_rescued(centre, period)
     dims = contact_counts(centre, period)
     return {
