@@ -163,13 +163,7 @@ class Case(models.Model):
         """Object twin of ``CaseQuerySet.within``: the same ``case_reach``, the same
         conditions."""
         reach = case_reach(user)
-        if reach.scope == ALL:
-            in_scope = True
-        elif reach.scope == CENTRE:
-            in_scope = self.centre_id == reach.centre_id
-        else:
-            return False
-        if not in_scope:
+        if not (reach.scope == ALL or (reach.scope == CENTRE and self.centre_id == reach.centre_id)):
             return False
         if self.sensitivity == Sensitivity.NORMAL or self.case_manager_id == reach.user_id:
             return True

@@ -264,7 +264,12 @@ class CaseFilter:
 def case_search(actor, flt: CaseFilter):
     """Cases within reach matching ``flt``, newest first; bad filter values → CaseInvalid."""
     _check_filter(flt)
-    return _case_query(case_reach(actor), flt, lambda _name, value: value)
+    return _case_query(case_reach(actor), flt, _as_given)
+
+
+def _as_given(_name: str, value):
+    """For ``_case_query``: compare each filter with the value given."""
+    return value
 
 
 def _check_filter(flt: CaseFilter) -> None:
@@ -322,7 +327,7 @@ def case_list_page(actor, flt: CaseFilter, page: int, size: int) -> tuple[list[C
     if reach.scope == NONE:
         return [], False
     if (flt.q or "").strip() or page > PREPARED_PAGES:
-        return case_page(case_search(actor, flt), page, size)
+        return case_page(_case_query(reach, flt, _as_given), page, size)
     used = tuple(name for name, _column in _EQUAL_FILTERS if getattr(flt, name))
 
     def build(slot):

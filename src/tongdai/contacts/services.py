@@ -401,12 +401,20 @@ def _remember_related(contact: Contact, topics: list[Topic], subjects: list[Subj
     (Django's prefetch cache, filled the way ``prefetch_related_objects`` fills it), so
     that answering with the new contact reads nothing back. Same order as a query gives:
     topics by (position, code), subjects by position (their ids follow it)."""
-    cache = contact.__dict__.setdefault("_prefetched_objects_cache", {})
-    for name, rows in (("topics", sorted(topics, key=lambda t: (t.position, t.code))),
-                       ("subjects", subjects)):
-        queryset = getattr(contact, name).all()
-        queryset._result_cache, queryset._prefetch_done = list(rows), True
-        cache[name] = queryset
+    _keep_prefetched(contact, "topics", contact.topics.all(), _in_taxonomy_order(topics))
+    _keep_prefetched(contact, "subjects", contact.subjects.all(), subjects)
+
+
+def _keep_prefetched(contact: Contact, name: str, queryset, rows) -> None:
+    """Keep ``rows`` on ``contact`` as if ``prefetch_related(name)`` had read them:
+    ``queryset`` (never run) holds them, as ``prefetch_related_objects`` leaves it."""
+    queryset._result_cache, queryset._prefetch_done = list(rows), True
+    contact.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+def _in_taxonomy_order(topics) -> list[Topic]:
+    """``topics`` in the order a query gives them (``Topic.Meta.ordering``: position, code)."""
+    return sorted(topics, key=lambda t: (t.position, t.code))
 
 
 def _subject_key(s: Subject) -> tuple:
@@ -806,9 +814,8 @@ def _contacts_from_rows(rows: list[tuple]) -> list[Contact]:
             counsellor = counsellors[contact.counsellor_id] = User.from_db(
                 alias, ("id", "username", "full_name"), (contact.counsellor_id, *row[width:]))
         _COUNSELLOR.set_cached_value(contact, counsellor)
-        cached = queryset_class(model=Topic, query=query, using=alias)
-        cached._result_cache, cached._prefetch_done = list(_topic_terms(topics.get(contact.pk, ()))), True
-        contact.__dict__.setdefault("_prefetched_objects_cache", {})["topics"] = cached
+        _keep_prefetched(contact, "topics", queryset_class(model=Topic, query=query, using=alias),
+                         _topic_terms(topics.get(contact.pk, ())))
         out.append(contact)
     return out
 
@@ -907,6 +914,5 @@ def _topic_codes(contact_ids: list[int]) -> dict[int, list[str]]:
 
 
 def _topic_terms(codes) -> tuple[Topic, ...]:
-    """The cached topics of ``codes`` in the taxonomy's order (position, code), as a query
-    by ``Topic.Meta.ordering`` gives them."""
-    return tuple(sorted(ref_many(Topic, codes).values(), key=lambda t: (t.position, t.code)))
+    """The cached topics of ``codes`` in the taxonomy's order."""
+    return tuple(_in_taxonomy_order(ref_many(Topic, codes).values()))
